@@ -1,0 +1,253 @@
+"""The classifier: a saved model (plain arrays plus JSON) and the two-stage prediction.
+
+Stage one scores each paragraph alone, from hashed n-grams and shape (a linear model). Stage two
+re-scores it from stage one's scores for it and its neighbours, its position and its repeats (a
+small neural network). Both are evaluated with numpy only: inference imports neither
+scikit-learn nor scipy, and the file loads without executing code (`allow_pickle=False`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Literal, Sequence
+
+import numpy as np
+
+from .context import context_features
+from .features import SHAPE_NAMES, Featurizer
+from .segment import Paragraph, SplitMode, join_kept, segment
+
+LABELS = ("body", "appeal", "debris")
+FORMAT = "boilerclf-model"
+FORMAT_VERSION = 1
+CONFIG_FILE = "model.json"
+WEIGHTS_FILE = "weights.npz"
+Favor = Literal["precision", "balanced", "recall"]
+FAVORS = ("precision", "balanced", "recall")
+
+
+class ModelError(ValueError):
+    """A model directory that is missing, corrupt, truncated or not a boilerclf model."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the classifier decided for one paragraph of a document."""
+
+    paragraph: Paragraph
+    label: str
+    probabilities: tuple[float, float, float]
+    kept: bool
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(directory: str | Path, arrays: dict[str, np.ndarray], config: dict) -> None:
+    """Write `weights.npz` and `model.json` (with the weights' checksum) into `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / WEIGHTS_FILE
+    # Fixed member order and timestamps-free zip entries keep the bytes reproducible.
+    with open(weights, "wb") as handle:
+        np.savez_compressed(handle, **{k: arrays[k] for k in sorted(arrays)})
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, **config, "weights_sha256": _file_sha256(weights)}
+    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+_REQUIRED = ("char_classes", "char_lower", "s1_hashed", "s1_shape", "s1_bias", "s2_mean", "s2_scale")
+
+
+def _read_model(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and check a model directory; every failure is one `ModelError` naming the problem."""
+    config_path, weights_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
+    if not config_path.is_file() or not weights_path.is_file():
+        raise ModelError(f"{directory} is not a boilerclf model (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{config_path}: unreadable model config ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelError(f"{config_path} is not a boilerclf model config")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{directory}: model format {config.get('format_version')!r}, this boilerclf reads format "
+            f"{FORMAT_VERSION}; retrain it with `boilerclf train` or install a matching boilerclf"
+        )
+    if _file_sha256(weights_path) != config.get("weights_sha256"):
+        raise ModelError(f"{weights_path}: checksum mismatch, the weights file is corrupt or was changed")
+    try:
+        with np.load(weights_path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except Exception as exc:  # a damaged zip can fail in many ways; all mean the same to a user
+        raise ModelError(f"{weights_path}: unreadable weights ({exc})") from None
+    missing = [k for k in _REQUIRED if k not in arrays]
+    if missing:
+        raise ModelError(f"{weights_path}: missing arrays {', '.join(missing)}")
+    bits = int(config.get("featurizer", {}).get("bits", -1))
+    if arrays["s1_hashed"].shape != (1 << bits, len(LABELS)) or arrays["s1_shape"].shape != (len(SHAPE_NAMES), len(LABELS)):
+        raise ModelError(f"{weights_path}: stage-one weights do not match the model config")
+    if arrays["char_classes"].shape != (0x10000,) or arrays["char_lower"].shape != (0x10000,):
+        raise ModelError(f"{weights_path}: character tables have the wrong shape")
+    return config, arrays
+
+
+def default_model_path() -> Path:
+    """The model shipped inside the package (or, in a source checkout, in `models/default`)."""
+    packaged = Path(__file__).parent / "_model"
+    if (packaged / CONFIG_FILE).is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+class Classifier:
+    """Labels paragraphs `body`, `appeal` or `debris` and cleans documents.
+
+    Immutable after loading, so one instance can be shared across threads.
+
+    Args:
+        path: a model directory; by default `$BOILERCLF_MODEL`, else the packaged model.
+    """
+
+    labels: tuple[str, ...] = LABELS
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        chosen = path if path is not None else os.environ.get("BOILERCLF_MODEL") or default_model_path()
+        self.path = Path(chosen)
+        self.config, arrays = _read_model(self.path)
+        featurizer = self.config["featurizer"]
+        self._featurizer = Featurizer(
+            featurizer["bits"], featurizer["char_orders"], arrays["char_classes"], arrays["char_lower"]
+        )
+        self._s1_hashed = arrays["s1_hashed"].astype(np.float32)
+        self._s1_shape = arrays["s1_shape"]
+        self._s1_bias = arrays["s1_bias"]
+        self._s2_mean, self._s2_scale = arrays["s2_mean"], arrays["s2_scale"]
+        self._s2_layers = []
+        for i in range(int(self.config["stage2_layers"])):
+            self._s2_layers.append((arrays[f"s2_w{i}"], arrays[f"s2_b{i}"]))
+        self.thresholds: dict[str, float] = {f: float(self.config["thresholds"][f]) for f in FAVORS}
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _stage_one(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        hashed, shape = self._featurizer.transform(texts)
+        n = hashed.n_rows
+        weights = self._s1_hashed[hashed.cols] * hashed.vals[:, None]
+        logits = np.column_stack([np.bincount(hashed.rows, weights=weights[:, c], minlength=n) for c in range(3)])
+        logits += shape @ self._s1_shape + self._s1_bias
+        return logits, shape
+
+    def _proba_documents(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
+        """Probabilities for documents laid end to end: one (sum of sizes, 3) array."""
+        texts = [t for doc in documents for t in doc]
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        logits, shape = self._stage_one(texts)
+        sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
+        repeats = np.empty(len(texts))
+        i = 0
+        for doc in documents:
+            keys = [t.strip().lower() for t in doc]
+            counts = Counter(keys)
+            repeats[i : i + len(doc)] = [counts[k] for k in keys]
+            i += len(doc)
+        x = context_features(_softmax(logits), shape, sizes, repeats)
+        x = (x - self._s2_mean) / self._s2_scale
+        for i, (w, b) in enumerate(self._s2_layers):
+            x = x @ w + b
+            if i < len(self._s2_layers) - 1:
+                x = np.maximum(x, 0.0)
+        return _softmax(x.astype(np.float64))
+
+    def _labels(self, proba: np.ndarray, favor: Favor) -> list[str]:
+        keep = self._keep(proba, favor)
+        other = np.where(proba[:, 1] >= proba[:, 2], 1, 2)
+        return [LABELS[0] if k else LABELS[o] for k, o in zip(keep, other)]
+
+    def _keep(self, proba: np.ndarray, favor: Favor) -> np.ndarray:
+        if favor not in self.thresholds:
+            raise ValueError(f"unknown favor {favor!r}: use precision, balanced or recall")
+        return proba[:, 0] >= self.thresholds[favor]
+
+    # -- public API --------------------------------------------------------------------------
+    def predict_proba(self, paragraphs: Sequence[str]) -> np.ndarray:
+        """Probabilities (n, 3), columns in `labels` order, for the paragraphs of one document."""
+        return self._proba_documents([list(paragraphs)])
+
+    def predict(self, paragraphs: Sequence[str], *, favor: Favor = "balanced") -> list[str]:
+        """A label per paragraph of one document: `body` exactly where `clean` would keep it."""
+        return self._labels(self.predict_proba(paragraphs), favor)
+
+    def predict_documents(self, documents: Sequence[Sequence[str]], *, favor: Favor = "balanced") -> list[list[str]]:
+        """`predict` for many documents (each a list of paragraphs), scored together."""
+        labels = self._labels(self._proba_documents(documents), favor)
+        out, i = [], 0
+        for doc in documents:
+            out.append(labels[i : i + len(doc)])
+            i += len(doc)
+        return out
+
+    def annotate(self, text: str, *, favor: Favor = "balanced", split: SplitMode = "auto") -> list[Decision]:
+        """Each paragraph of `text` with its offsets, label, probabilities and keep decision."""
+        return self.annotate_batch([text], favor=favor, split=split)[0]
+
+    def annotate_batch(
+        self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto"
+    ) -> list[list[Decision]]:
+        """`annotate` for many documents, scored together (much faster than one by one)."""
+        segmented = [segment(text, split) for text in texts]
+        proba = self._proba_documents([[p.text for p in paragraphs] for paragraphs in segmented])
+        labels = self._labels(proba, favor)
+        results, i = [], 0
+        for paragraphs in segmented:
+            results.append(
+                [
+                    Decision(p, labels[i + j], tuple(float(v) for v in proba[i + j]), labels[i + j] == "body")
+                    for j, p in enumerate(paragraphs)
+                ]
+            )
+            i += len(paragraphs)
+        return results
+
+    def clean(self, text: str, *, favor: Favor = "balanced", split: SplitMode = "auto") -> str:
+        """The kept paragraphs of `text`, byte for byte, each with its original separator."""
+        return self.clean_batch([text], favor=favor, split=split)[0]
+
+    def clean_batch(self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto") -> list[str]:
+        """`clean` for many documents, scored together."""
+        texts = list(texts)
+        decisions = self.annotate_batch(texts, favor=favor, split=split)
+        return [
+            join_kept(text, [d.paragraph for d in doc], [d.kept for d in doc]) for text, doc in zip(texts, decisions)
+        ]
+
+
+_cache: dict[str, Classifier] = {}
+_cache_lock = threading.Lock()
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Classifier:
+    """A `Classifier` for `path` (default: `$BOILERCLF_MODEL`, else the packaged model), cached."""
+    chosen = path if path is not None else os.environ.get("BOILERCLF_MODEL") or default_model_path()
+    key = str(Path(chosen).resolve())
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = Classifier(key)
+        return _cache[key]

@@ -1,0 +1,377 @@
+"""Compose the labelled documents of `data/` from the written parts in `data/parts/`.
+
+Every text comes from `data/parts/` (written for this dataset); this script only arranges it the
+way real pages arrange text: a whole page dumped to text (navigation, cookie banner, headline,
+share bar, the article with ads and appeals in it, donation widget, related links, comments,
+newsletter box, footer), or the same article after a main-content extractor (mostly body, with a
+little residue). Seeded and deterministic: the same parts give the same files, byte for byte.
+
+Splits are by part: an article, an appeal or a page skeleton belongs to one split only.
+
+    python training/compose.py            # writes data/{train,validation,test}.jsonl.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import random
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTS = ROOT / "data" / "parts"
+SPLITS = ("train", "validation", "test")
+# Label of each UI category (see data/parts/README.md); categories not listed fill placeholders.
+UI_LABEL = {
+    "nav": "debris", "account": "debris", "skip": "debris", "cookie_text": "debris",
+    "cookie_buttons": "debris", "share": "debris", "follow": "debris", "ads": "debris",
+    "related_heading": "debris", "comments": "debris", "footer": "debris", "meta": "debris",
+    "app": "debris", "widget": "debris", "forum": "debris", "shop": "debris",
+    "appeal_buttons": "appeal", "newsletter_form": "debris", "caption_credits": "debris",
+}
+PAGE_DOCS_PER_ARTICLE = 2  # two differently built pages per article ...
+EXTRACTED_DOCS_PER_ARTICLE = 1  # ... and one extractor output
+MAX_APPEAL_USES = 12  # keeps every appeal text under 1% of the documents
+
+
+def split_of(part_id: str) -> str:
+    """Stable 80/10/10 split of a part by its id."""
+    bucket = int(hashlib.sha256(part_id.encode()).hexdigest()[:8], 16) % 10
+    return "test" if bucket == 0 else "validation" if bucket == 1 else "train"
+
+
+def read_jsonl(pattern: str) -> list[dict]:
+    items = []
+    for path in sorted(PARTS.glob(pattern)):
+        with open(path, encoding="utf-8") as handle:
+            items.extend(json.loads(line) for line in handle if line.strip())
+    return items
+
+
+class Page:
+    """A document being built: paragraphs with labels, and the skeleton of block kinds."""
+
+    def __init__(self, rng: random.Random, ui: dict, site: str):
+        self.rng, self.ui, self.site = rng, ui, site
+        self.paragraphs: list[dict] = []
+        self.blocks: list[str] = []
+
+    def fill(self, text: str) -> str:
+        rng = self.rng
+        return (
+            text.replace("{site}", self.site)
+            .replace("{year}", str(rng.randint(2012, 2026)))
+            .replace("{section}", rng.choice(self.ui.get("sections") or ["News"]))
+        )
+
+    def add(self, text: str, label: str, block: str) -> None:
+        text = " ".join(self.fill(text).split())
+        if text:
+            self.paragraphs.append({"text": text, "label": label})
+            if not self.blocks or self.blocks[-1] != block:
+                self.blocks.append(block)
+
+    def ui_lines(self, category: str, k: int, block: str | None = None, ordered: bool = False) -> None:
+        pool = self.ui.get(category) or []
+        if not pool:
+            return
+        k = min(k, len(pool))
+        if ordered:
+            start = self.rng.randrange(0, len(pool) - k + 1)
+            picked = pool[start : start + k]
+        else:
+            picked = self.rng.sample(pool, k)
+        for text in picked:
+            self.add(text, UI_LABEL[category], block or category)
+
+    def one(self, category: str) -> str:
+        return self.fill(self.rng.choice(self.ui.get(category) or [""]))
+
+
+class Composer:
+    """Builds documents for one split from its articles and appeals."""
+
+    def __init__(self, split: str, articles: list[dict], appeals: list[dict], ui: dict[str, dict], seed: int):
+        self.split, self.seed, self.ui = split, seed, ui
+        self.articles = articles
+        self.by_lang: dict[str, list[dict]] = defaultdict(list)
+        for article in articles:
+            self.by_lang[article["lang"]].append(article)
+        self.appeals: dict[str, list[dict]] = defaultdict(list)
+        for appeal in appeals:
+            self.appeals[appeal["lang"]].append(appeal)
+        self.appeal_uses: Counter[str] = Counter()
+
+    # -- parts -------------------------------------------------------------------------------
+    def appeal(self, rng: random.Random, lang: str, *, short: bool | None = None, kinds: tuple[str, ...] = ()) -> dict | None:
+        pool = [
+            a for a in self.appeals[lang]
+            if self.appeal_uses[a["id"]] < MAX_APPEAL_USES
+            and (not kinds or a["kind"] in kinds)
+            and (short is None or (len(a["paragraphs"]) == 1) == short)
+        ]
+        if not pool:
+            return None
+        least = min(self.appeal_uses[a["id"]] for a in pool)
+        choice = rng.choice([a for a in pool if self.appeal_uses[a["id"]] <= least + 1])
+        self.appeal_uses[choice["id"]] += 1
+        return choice
+
+    def add_appeal(self, page: Page, appeal: dict | None, block: str) -> None:
+        if appeal is not None:
+            for text in appeal["paragraphs"]:
+                page.add(text, "appeal", block)
+
+    def other_headlines(self, rng: random.Random, article: dict, k: int) -> list[str]:
+        pool = [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]]
+        return [a["headline"] for a in rng.sample(pool, min(k, len(pool)))]
+
+    def related_box(self, page: Page, article: dict, teasers: bool) -> None:
+        rng = page.rng
+        page.ui_lines("related_heading", 1, "related")
+        for other in rng.sample(
+            [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]],
+            min(rng.randint(2, 8), len(self.by_lang[article["lang"]]) - 1),
+        ):
+            page.add(other["headline"], "debris", "related")
+            if teasers and other.get("teaser") and rng.random() < 0.5:
+                page.add(other["teaser"], "debris", "related")
+            if teasers and rng.random() < 0.2:
+                page.add(other.get("date") or page.one("meta"), "debris", "related")
+
+    def widget(self, page: Page) -> None:
+        pool = page.ui.get("widget") or []
+        if not pool:
+            return
+        rng = page.rng
+        keep = sorted(rng.sample(range(len(pool)), min(len(pool), rng.randint(3, 10))))
+        for i in keep:
+            page.add(pool[i], "debris", "widget")
+
+    # -- documents ---------------------------------------------------------------------------
+    def header(self, page: Page, article: dict) -> None:
+        rng = page.rng
+        if rng.random() < 0.5:
+            page.ui_lines("skip", rng.randint(1, 2))
+        if rng.random() < 0.6:
+            page.add(page.site, "debris", "brand")
+        if rng.random() < 0.35:
+            self.cookie(page)
+        for _ in range(rng.choice([1, 1, 1, 2])):
+            page.ui_lines("nav", rng.randint(4, 40))
+            if rng.random() < 0.6:
+                page.ui_lines("account", rng.randint(1, 4))
+        if rng.random() < 0.3:
+            page.ui_lines("appeal_buttons", rng.randint(1, 2), "top_buttons")
+        if rng.random() < 0.15:
+            page.ui_lines("app", 1)
+        if rng.random() < 0.3:
+            crumbs = [page.one("nav") for _ in range(rng.randint(2, 4))]
+            sep = rng.choice(page.ui.get("breadcrumb_sep") or [" / "])
+            page.add(sep.join(crumbs), "debris", "breadcrumb")
+        if rng.random() < 0.12:
+            self.add_appeal(page, self.appeal(rng, article["lang"], short=True), "top_appeal")
+        if rng.random() < 0.2:
+            page.ui_lines("ads", 1)
+
+    def cookie(self, page: Page) -> None:
+        rng = page.rng
+        page.ui_lines("cookie_text", rng.randint(1, 2), "cookie")
+        page.ui_lines("cookie_buttons", rng.randint(1, 4), "cookie")
+
+    def article_top(self, page: Page, article: dict, extracted: bool) -> None:
+        rng = page.rng
+        if not extracted and rng.random() < 0.3:
+            page.add(page.one("sections"), "debris", "kicker")
+        if not extracted or rng.random() < 0.5:
+            page.add(article["headline"], "body", "headline")
+        if article.get("standfirst") and (not extracted or rng.random() < 0.3):
+            page.add(article["standfirst"], "body", "standfirst")
+        if not extracted and rng.random() < 0.3:
+            page.ui_lines("share", rng.randint(1, 6), "share")
+        for field in ("byline", "date"):
+            if article.get(field) and (not extracted or rng.random() < 0.2):
+                page.add(article[field], "body", field)
+        if not extracted and rng.random() < 0.35:
+            page.ui_lines("meta", rng.randint(1, 2))
+        if not extracted and rng.random() < 0.4:
+            page.ui_lines("share", rng.randint(2, 8), "share")
+        if article.get("captions") and rng.random() < (0.2 if extracted else 0.6):
+            page.add(article["captions"][0], "debris", "caption")
+            if rng.random() < 0.4:
+                page.ui_lines("caption_credits", 1)
+
+    def body(self, page: Page, article: dict, extracted: bool, paywalled: bool) -> None:
+        rng = page.rng
+        items = list(article["body"])
+        if paywalled:
+            items = items[: rng.randint(1, min(4, len(items)))]
+        rate = 0.5 if extracted else 1.0
+        kind = article.get("site_kind")
+        for i, text in enumerate(items):
+            if extracted and text.lstrip().startswith(("•", "*")):
+                text = "- " + text.lstrip("•* ")
+            if extracted and " | " in text and not text.startswith("|"):
+                text = "| " + text + " |"
+            page.add(text, "body", "body")
+            if i == len(items) - 1:
+                break
+            roll = rng.random() / rate
+            if kind == "forum" and not extracted and rng.random() < 0.6:
+                page.ui_lines("forum", rng.randint(1, 3))
+            elif kind == "shop_deal" and not extracted and rng.random() < 0.3:
+                page.ui_lines("shop", rng.randint(1, 2))
+            if roll < 0.05:
+                page.ui_lines("ads", 1)
+            elif roll < 0.09:
+                prefix = page.one("read_also_prefix") if "read_also_prefix" in page.ui else ""
+                for headline in self.other_headlines(rng, article, rng.choice([1, 1, 2])):
+                    page.add(f"{prefix} {headline}" if rng.random() < 0.7 else headline, "debris", "read_also")
+            elif roll < 0.12:
+                self.add_appeal(page, self.appeal(rng, article["lang"], short=True), "mid_appeal")
+            elif roll < 0.14 and len(article.get("captions") or []) > 1:
+                page.add(rng.choice(article["captions"][1:]), "debris", "caption")
+
+    def page_doc(self, article: dict, k: int) -> dict:
+        doc_id = f"{article['id']}-page{k}"
+        rng = random.Random(f"{self.seed}:{doc_id}")
+        ui = self.ui[article["lang"]]
+        page = Page(rng, ui, rng.choice(ui["site_names"]))
+        lang = article["lang"]
+        self.header(page, article)
+        self.article_top(page, article, extracted=False)
+        paywalled = rng.random() < 0.08
+        self.body(page, article, extracted=False, paywalled=paywalled)
+        if paywalled:
+            self.add_appeal(page, self.appeal(rng, lang, kinds=("paywall", "subscription")), "paywall")
+            page.ui_lines("appeal_buttons", rng.randint(1, 2), "paywall")
+        if rng.random() < 0.3:
+            prefix = page.one("tags_prefix") if "tags_prefix" in ui else ""
+            page.add(prefix + " " + ", ".join(page.one("nav") for _ in range(rng.randint(2, 5))), "debris", "tags")
+        if rng.random() < 0.4:
+            page.ui_lines("share", rng.randint(1, 6), "share")
+        if rng.random() < 0.5:
+            kinds = rng.choice([("donation",), ("membership",), ("subscription",), ("donation", "membership")])
+            appeal = self.appeal(rng, lang, short=rng.random() < 0.3, kinds=kinds)
+            self.add_appeal(page, appeal, "end_appeal")
+            if appeal and appeal["kind"] in ("donation", "membership") and rng.random() < 0.7:
+                self.widget(page)
+            elif rng.random() < 0.5:
+                page.ui_lines("appeal_buttons", 1, "end_appeal")
+        if rng.random() < 0.3:
+            page.ui_lines("follow", rng.randint(1, 2))
+        if rng.random() < 0.7:
+            self.related_box(page, article, teasers=True)
+        if rng.random() < 0.3:
+            page.ui_lines("ads", 1)
+        if rng.random() < 0.35:
+            page.ui_lines("comments", rng.randint(1, 4))
+        if rng.random() < 0.4:
+            self.add_appeal(page, self.appeal(rng, lang, kinds=("newsletter",)), "newsletter")
+            page.ui_lines("newsletter_form", rng.randint(0, 2), "newsletter")
+            page.ui_lines("appeal_buttons", 1, "newsletter")
+        if rng.random() < 0.4:
+            self.related_box(page, article, teasers=False)
+        if rng.random() < 0.25:
+            self.cookie(page)
+        if rng.random() < 0.3:
+            page.ui_lines("nav", rng.randint(5, 25), "footer_nav")
+        if rng.random() < 0.2:
+            page.ui_lines("app", rng.randint(1, 2))
+        page.ui_lines("footer", rng.randint(2, 18))
+        return self.finish(doc_id, article, "page", page)
+
+    def extracted_doc(self, article: dict, k: int) -> dict:
+        doc_id = f"{article['id']}-extracted{k}"
+        rng = random.Random(f"{self.seed}:{doc_id}")
+        ui = self.ui[article["lang"]]
+        page = Page(rng, ui, rng.choice(ui["site_names"]))
+        lang = article["lang"]
+        residue = rng.random() < 0.6  # many extractor outputs are clean already
+        self.article_top(page, article, extracted=True)
+        self.body(page, article, extracted=True, paywalled=residue and rng.random() < 0.05)
+        if residue:
+            for roll, action in (
+                (0.2, lambda: page.ui_lines("share", rng.randint(1, 3), "share")),
+                (0.3, lambda: self.add_appeal(page, self.appeal(rng, lang, short=rng.random() < 0.5), "end_appeal")),
+                (0.2, lambda: self.add_appeal(page, self.appeal(rng, lang, kinds=("newsletter",)), "newsletter")),
+                (0.15, lambda: page.ui_lines("follow", 1)),
+                (0.15, lambda: self.related_box(page, article, teasers=False)),
+                (0.1, lambda: page.add(page.one("tags_prefix") + " " + page.one("nav"), "debris", "tags")),
+                (0.1, lambda: page.ui_lines("comments", 1)),
+                (0.05, lambda: page.ui_lines("footer", 1)),
+            ):
+                if rng.random() < roll:
+                    action()
+        return self.finish(doc_id, article, "extracted", page)
+
+    def finish(self, doc_id: str, article: dict, scenario: str, page: Page) -> dict:
+        skeleton = hashlib.sha256(json.dumps(page.blocks).encode()).hexdigest()[:12]
+        return {
+            "doc_id": doc_id,
+            "lang": article["lang"],
+            "site_kind": article["site_kind"],
+            "scenario": scenario,
+            "skeleton": skeleton,
+            "paragraphs": page.paragraphs,
+        }
+
+    def documents(self) -> Iterator[dict]:
+        for article in self.articles:
+            for k in range(PAGE_DOCS_PER_ARTICLE):
+                yield self.page_doc(article, k)
+            for k in range(EXTRACTED_DOCS_PER_ARTICLE):
+                yield self.extracted_doc(article, k)
+
+
+def load_parts() -> tuple[list[dict], list[dict], dict[str, dict]]:
+    articles = [a for a in read_jsonl("articles/*/*.jsonl") if a.get("body")]
+    appeals = [a for a in read_jsonl("appeals/*.jsonl") if a.get("paragraphs")]
+    ui = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(PARTS.glob("ui/*.json"))}
+    articles = [a for a in articles if a["lang"] in ui]
+    return articles, appeals, ui
+
+
+def compose(seed: int = 13) -> dict[str, list[dict]]:
+    articles, appeals, ui = load_parts()
+    out = {}
+    for split in SPLITS:
+        composer = Composer(
+            split,
+            [a for a in articles if split_of(a["id"]) == split],
+            [a for a in appeals if split_of(a["id"]) == split],
+            ui,
+            seed,
+        )
+        out[split] = list(composer.documents())
+    return out
+
+
+def write(out: dict[str, list[dict]], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, docs in out.items():
+        path = directory / f"{split}.jsonl.gz"
+        # mtime=0 and no file name in the header: the same documents give the same bytes
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            for doc in docs:
+                gz.write((json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", type=Path, default=ROOT / "data")
+    args = parser.parse_args()
+    out = compose(args.seed)
+    write(out, args.out)
+    for split, docs in out.items():
+        labels = Counter(p["label"] for d in docs for p in d["paragraphs"])
+        print(f"{split}: {len(docs)} documents, {sum(labels.values())} paragraphs, {dict(labels)}")
+
+
+if __name__ == "__main__":
+    main()
