@@ -93,7 +93,7 @@ class Featurizer:
 
     def _codepoints(self, texts: Sequence[str]) -> np.ndarray:
         joined = "\x00" + "\x00".join(texts) + "\x00"
-        return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
     def transform(self, texts: Sequence[str]) -> tuple[Hashed, np.ndarray]:
         """Hashed text features and the (n, len(SHAPE_NAMES)) shape matrix of `texts`."""

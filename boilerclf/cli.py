@@ -1,0 +1,281 @@
+"""The `boilerclf` command: a thin layer over the public API.
+
+Every failure a user can cause (a missing file, a binary file, a model directory that is not a
+model, a malformed label file) is one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Iterable, Optional, TypeVar
+
+import typer
+
+from . import __version__
+from .data import DataError
+from .files import InputError, atomic_output, encode, read_document
+from .model import Classifier, Decision, ModelError, load
+from .segment import join_kept
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Keep the article, drop appeals and page debris from text dumped from web pages.",
+)
+
+F = TypeVar("F", bound=Callable)
+COLOURS = {"body": typer.colors.GREEN, "appeal": typer.colors.YELLOW, "debris": typer.colors.RED}
+
+
+class FavorChoice(str, Enum):
+    precision = "precision"
+    balanced = "balanced"
+    recall = "recall"
+
+
+class SplitChoice(str, Enum):
+    auto = "auto"
+    lines = "lines"
+    blocks = "blocks"
+
+
+class Format(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+def fail(message: str) -> None:
+    typer.echo(f"boilerclf: error: {message}", err=True)
+
+
+def friendly(command: F) -> F:
+    """Turn the errors a user can cause into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (InputError, ModelError, DataError) as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        raise typer.Exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"boilerclf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Print the version."),
+) -> None:
+    """Keep the article, drop appeals and page debris from text dumped from web pages."""
+
+
+ModelOption = typer.Option(None, "--model", help="Model directory (default: $BOILERCLF_MODEL, else the packaged model).")
+FavorOption = typer.Option(FavorChoice.balanced, "--favor", help="precision: least boilerplate left; recall: least body lost.")
+SplitOption = typer.Option(SplitChoice.auto, "--split", help="Paragraphs are lines, blank-line separated blocks, or auto.")
+
+
+def expand_inputs(files: list[str], recursive: bool) -> tuple[list[tuple[str, Path]], list[str]]:
+    """(path, output name) pairs for the inputs, and the errors of inputs that cannot be used."""
+    inputs, errors = [], []
+    for name in files:
+        path = Path(name)
+        if name == "-":
+            inputs.append((name, Path("stdin.txt")))
+        elif path.is_dir():
+            if not recursive:
+                errors.append(f"{name}: is a directory (use --recursive to clean the files in it)")
+                continue
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                if child.is_file() and not any(part.startswith(".") for part in relative.parts):
+                    inputs.append((str(child), relative))
+        elif not path.exists():
+            errors.append(f"{name}: no such file")
+        else:
+            inputs.append((name, Path(path.name)))
+    return inputs, errors
+
+
+def decision_record(decision: Decision, labels: Iterable[str], source: str | None) -> dict:
+    record = {"start": decision.paragraph.start, "end": decision.paragraph.end, "label": decision.label, "kept": decision.kept}
+    record["probabilities"] = {label: round(p, 5) for label, p in zip(labels, decision.probabilities)}
+    record["text"] = decision.paragraph.text
+    return {"file": source, **record} if source is not None else record
+
+
+def render(text: str, decisions: list[Decision], fmt: Format, labels: tuple[str, ...], source: str | None) -> bytes:
+    if fmt is Format.jsonl:
+        lines = [json.dumps(decision_record(d, labels, source), ensure_ascii=False) + "\n" for d in decisions]
+        return encode("".join(lines))
+    return encode(join_kept(text, [d.paragraph for d in decisions], [d.kept for d in decisions]))
+
+
+@app.command()
+@friendly
+def clean(
+    files: list[str] = typer.Argument(..., help="Text files; `-` reads standard input; directories need --recursive."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file, or directory for several inputs."),
+    favor: FavorChoice = FavorOption,
+    model: Optional[Path] = ModelOption,
+    split: SplitChoice = SplitOption,
+    recursive: bool = typer.Option(False, "-r", "--recursive", help="Clean every file under directory inputs."),
+    show_removed: bool = typer.Option(False, "--show-removed", help="Print what was dropped, with its label, to stderr."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text: the cleaned text; jsonl: one record per paragraph."),
+) -> None:
+    """Print the document(s) with appeals and debris removed, kept text byte for byte."""
+    classifier = load(model)
+    inputs, errors = expand_inputs(files, recursive)
+    several = len(inputs) + len(errors) > 1 or any(Path(f).is_dir() for f in files if f != "-")
+    if output is not None and several and output.exists() and not output.is_dir():
+        raise InputError(f"{output}: several inputs need an output directory, and this is a file")
+    input_paths = {Path(p).resolve() for p, _ in inputs if p != "-"}
+    for path, name in inputs:
+        try:
+            text, undecodable = read_document(path)
+            if undecodable:
+                typer.echo(f"boilerclf: warning: {path}: {undecodable} bytes are not UTF-8; passed through unchanged", err=True)
+            decisions = classifier.annotate(text, favor=favor.value, split=split.value)
+            data = render(text, decisions, fmt, classifier.labels, path if several and fmt is Format.jsonl else None)
+            if show_removed:
+                for d in decisions:
+                    if not d.kept:
+                        typer.echo(f"{d.label}\t{d.paragraph.text}", err=True)
+            if output is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+                continue
+            target = output / name if several or output.is_dir() else output
+            if fmt is Format.jsonl and (several or output.is_dir()):
+                target = target.with_name(target.name + ".jsonl")
+            if target.resolve() in input_paths:
+                raise InputError(f"{target}: refusing to write over an input file")
+            with atomic_output(target) as handle:
+                handle.write(data)
+        except (InputError, OSError) as exc:
+            errors.append(str(exc) if isinstance(exc, InputError) else f"{path}: {exc.strerror or exc}")
+    for message in errors:
+        fail(message)
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+@friendly
+def classify(
+    files: list[str] = typer.Argument(..., help="Text files; `-` reads standard input."),
+    favor: FavorChoice = FavorOption,
+    model: Optional[Path] = ModelOption,
+    split: SplitChoice = SplitOption,
+    fmt: Format = typer.Option(Format.text, "--format", help="text: a table; jsonl: one record per paragraph."),
+) -> None:
+    """Show each paragraph with its label and probability."""
+    classifier = load(model)
+    colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    for path in files:
+        text, _ = read_document(path)
+        decisions = classifier.annotate(text, favor=favor.value, split=split.value)
+        if fmt is Format.jsonl:
+            sys.stdout.buffer.write(render(text, decisions, fmt, classifier.labels, path if len(files) > 1 else None))
+            continue
+        for i, d in enumerate(decisions, 1):
+            p = max(d.probabilities) if not d.kept else d.probabilities[0]
+            snippet = " ".join(d.paragraph.text.split())
+            if colour:
+                width = max(20, os.get_terminal_size().columns - 24) if sys.stdout.isatty() else 100
+                snippet = snippet if len(snippet) <= width else snippet[: width - 1] + "…"
+                label = typer.style(f"{d.label:<7}", fg=COLOURS[d.label], bold=d.kept)
+                typer.echo(f"{i:>5}  {label} {p:5.3f}  {snippet}")
+            else:
+                sys.stdout.buffer.write(encode(f"{i}\t{d.label}\t{p:.3f}\t{snippet}\n"))
+
+
+@app.command()
+@friendly
+def info(model: Optional[Path] = ModelOption) -> None:
+    """Describe the model: version, format, training data and measured metrics."""
+    classifier = load(model)
+    config = classifier.config
+    typer.echo(f"model: {classifier.path}")
+    typer.echo(f"boilerclf {__version__}, model format {config['format_version']}, labels {', '.join(classifier.labels)}")
+    typer.echo("favor thresholds on P(body): " + ", ".join(f"{k} {v:.2f}" for k, v in classifier.thresholds.items()))
+    for split, summary in config.get("training", {}).items():
+        labels = ", ".join(f"{k} {v}" for k, v in summary.get("labels", {}).items())
+        typer.echo(f"data {split}: {summary.get('documents')} documents, {summary.get('paragraphs')} paragraphs ({labels})")
+    for name, report in config.get("metrics", {}).items():
+        typer.echo(f"metrics {name}: {summary_line(report['overall'])}")
+
+
+def summary_line(o: dict) -> str:
+    parts = [
+        f"body P {o['body']['precision']:.3f} R {o['body']['recall']:.3f} F1 {o['body']['f1']:.3f}",
+        f"retention {o['retention']:.3f}" if o.get("retention") is not None else "",
+        f"leakage {o['leakage']:.3f}" if o.get("leakage") is not None else "",
+        f"perfect {o['perfect']:.3f}" if o.get("perfect") is not None else "",
+        f"macro-F1 {o['macro_f1']:.3f}" if "macro_f1" in o else "",
+    ]
+    return ", ".join(p for p in parts if p)
+
+
+@app.command()
+@friendly
+def evaluate(
+    files: list[Path] = typer.Argument(..., help="Labelled JSONL documents (plain or gzip)."),
+    favor: FavorChoice = FavorOption,
+    model: Optional[Path] = ModelOption,
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report as JSON here."),
+) -> None:
+    """Score the model on labelled documents: per label, keep/drop, retention, leakage."""
+    from .data import iter_documents
+    from .evaluate import evaluate as run
+
+    classifier = load(model)
+    report = {}
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        report[str(path)] = run(classifier, list(iter_documents(path)), favor=favor.value)
+    for name, result in report.items():
+        print_report(name, result)
+    if json_out is not None:
+        with atomic_output(json_out) as handle:
+            handle.write(json.dumps(report, indent=1, ensure_ascii=False).encode() + b"\n")
+
+
+def print_report(name: str, report: dict) -> None:
+    header = f"{'':<22}{'docs':>6}{'paras':>8}{'body P':>8}{'body R':>8}{'body F1':>8}{'retain':>8}{'leak':>7}{'perfect':>8}{'macroF1':>8}"
+    typer.echo(f"{name}  (favor={report['favor']})")
+    typer.echo(header)
+
+    def row(label: str, o: dict) -> None:
+        def f(value: float | None, width: int) -> str:
+            return f"{value:>{width}.3f}" if value is not None else f"{'-':>{width}}"
+
+        b = o["body"]
+        typer.echo(
+            f"{label[:21]:<22}{o['documents']:>6}{o['paragraphs']:>8}{f(b['precision'], 8)}{f(b['recall'], 8)}{f(b['f1'], 8)}"
+            f"{f(o['retention'], 8)}{f(o['leakage'], 7)}{f(o['perfect'], 8)}{f(o.get('macro_f1'), 8)}"
+        )
+
+    row("overall", report["overall"])
+    for key, groups in report.items():
+        if key.startswith("by_") and len(groups) > 1:
+            for value, o in groups.items():
+                row(f"{key[3:]}={value}", o)
+    if "confusion" in report["overall"]:
+        typer.echo("confusion (rows gold, columns predicted): " + json.dumps(report["overall"]["confusion"]))

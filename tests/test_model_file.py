@@ -1,0 +1,81 @@
+"""The model file is data: checked on load, refused with one clear error when damaged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import boilerclf
+from boilerclf.model import CONFIG_FILE, WEIGHTS_FILE, ModelError, default_model_path
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        shutil.copy(default_model_path() / name, tmp_path / name)
+    return tmp_path
+
+
+def test_copy_loads_and_predicts_like_the_original(model_copy: Path, classifier: boilerclf.Classifier) -> None:
+    paragraphs = ["A headline about rivers", "Subscribe now", "Share on Facebook"]
+    np.testing.assert_array_equal(boilerclf.Classifier(model_copy).predict_proba(paragraphs), classifier.predict_proba(paragraphs))
+
+
+def test_weights_load_without_pickle() -> None:
+    with np.load(default_model_path() / WEIGHTS_FILE, allow_pickle=False) as npz:
+        assert all(npz[name].dtype != object for name in npz.files)
+
+
+def test_tampered_weights_are_refused(model_copy: Path) -> None:
+    data = bytearray((model_copy / WEIGHTS_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_copy / WEIGHTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum"):
+        boilerclf.Classifier(model_copy)
+
+
+def test_truncated_weights_are_refused(model_copy: Path) -> None:
+    data = (model_copy / WEIGHTS_FILE).read_bytes()
+    (model_copy / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
+    with pytest.raises(ModelError, match="checksum"):
+        boilerclf.Classifier(model_copy)
+
+
+def test_truncated_weights_with_matching_checksum_are_refused(model_copy: Path) -> None:
+    from boilerclf.model import _file_sha256
+
+    data = (model_copy / WEIGHTS_FILE).read_bytes()
+    (model_copy / WEIGHTS_FILE).write_bytes(data[: len(data) // 3])
+    config = json.loads((model_copy / CONFIG_FILE).read_text())
+    config["weights_sha256"] = _file_sha256(model_copy / WEIGHTS_FILE)
+    (model_copy / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="unreadable weights"):
+        boilerclf.Classifier(model_copy)
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ("not json at all", "unreadable model config"),
+        ('{"format": "something-else"}', "not a boilerclf model config"),
+        ('{"format": "boilerclf-model", "format_version": 99}', "retrain"),
+    ],
+)
+def test_foreign_or_future_configs_are_refused(model_copy: Path, config: str, message: str) -> None:
+    (model_copy / CONFIG_FILE).write_text(config)
+    with pytest.raises(ModelError, match=message):
+        boilerclf.Classifier(model_copy)
+
+
+def test_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not a boilerclf model"):
+        boilerclf.load(tmp_path)
+
+
+def test_environment_variable_chooses_the_default_model(model_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOILERCLF_MODEL", str(model_copy))
+    assert boilerclf.Classifier().path == model_copy
