@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .features import SHAPE_NAMES
+
 OFFSETS = (-3, -2, -1, 1, 2, 3)
 WINDOWS = (2, 5, 10)
+FAR = 10  # paragraphs: distances to the article's anchors are capped here
+GAP = 6  # anchors at most this far apart belong to one block of text
 
 
 def _shift(values: np.ndarray, doc: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +46,33 @@ def _run_length(flag: np.ndarray, doc: np.ndarray) -> np.ndarray:
     return np.bincount(run_id)[run_id] * flag
 
 
+def _main_block(anchor: np.ndarray, log_chars: np.ndarray, doc_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of each document's main block (-1 where it has no anchor).
+
+    Anchors closer than `GAP` paragraphs form one run; the main block is the run with the most
+    text. Related teasers and bios are anchors too, but they seldom outweigh the article.
+    """
+    doc_starts = np.cumsum(doc_sizes) - doc_sizes
+    first = np.full(len(doc_sizes), -1, dtype=np.int64)
+    last = np.full(len(doc_sizes), -1, dtype=np.int64)
+    positions = np.flatnonzero(anchor)
+    if len(positions) == 0:
+        return first, last
+    doc_of = np.searchsorted(doc_starts, positions, side="right") - 1
+    new_run = np.ones(len(positions), dtype=bool)
+    new_run[1:] = (np.diff(positions) > GAP) | (doc_of[1:] != doc_of[:-1])
+    run = np.cumsum(new_run) - 1
+    weight = np.bincount(run, weights=log_chars[positions])
+    run_first = positions[new_run]
+    run_last = positions[np.r_[np.flatnonzero(new_run)[1:] - 1, len(positions) - 1]]
+    run_doc = doc_of[new_run]
+    order = np.lexsort((-weight, run_doc))  # per document, heaviest run first
+    best = order[np.r_[True, run_doc[order][1:] != run_doc[order][:-1]]]
+    first[run_doc[best]] = run_first[best]
+    last[run_doc[best]] = run_last[best]
+    return first, last
+
+
 def context_features(probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray, repeats: np.ndarray) -> np.ndarray:
     """Stage-two inputs for a batch of documents laid end to end.
 
@@ -64,17 +95,25 @@ def context_features(probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray
     for offset in OFFSETS:
         shifted, exists = _shift(probs, doc, offset)
         columns.extend([shifted, exists[:, None]])
-    for offset in (-1, 1):
+    terminal = shape[:, SHAPE_NAMES.index("ends_terminal")]
+    for offset in OFFSETS:
         columns.append(_shift(log_chars, doc, offset)[0][:, None])
+    for offset in (-1, 1):
+        columns.append(_shift(terminal, doc, offset)[0][:, None])
     for radius in WINDOWS:
         columns.append(_window_mean(body, starts, ends, radius)[:, None])
 
     # Where the article is: paragraphs stage one is sure of and that are long.
     anchor = (body > 0.5) & (log_chars > np.log1p(80) / 5.0)
     anchors_before = np.concatenate([[0], np.cumsum(anchor)])
-    seen_before = anchors_before[np.arange(n)] - anchors_before[starts]
-    seen_after = anchors_before[ends] - anchors_before[np.arange(n) + 1]
     doc_anchor_share = (anchors_before[ends] - anchors_before[starts]) / size
+    main_start, main_end = _main_block(anchor, log_chars, doc_sizes)
+    main_start, main_end = main_start[doc], main_end[doc]
+    index = np.arange(n)
+    last_anchor = np.maximum.accumulate(np.where(anchor, index, -1))  # latest anchor at or before i
+    next_anchor = np.minimum.accumulate(np.where(anchor, index, n + FAR)[::-1])[::-1]
+    since = np.where(last_anchor >= starts, index - last_anchor, FAR)
+    until = np.where(next_anchor < ends, next_anchor - index, FAR)
     doc_body_mean = np.bincount(doc, weights=body, minlength=len(doc_sizes))[doc] / size
     columns.append(
         np.column_stack(
@@ -83,13 +122,16 @@ def context_features(probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray
                 np.log1p(position) / 6,
                 np.log1p(size - 1 - position) / 6,
                 np.log1p(size) / 6,
-                (seen_before > 0) & (seen_after > 0),
-                np.log1p(seen_before) / 4,
-                np.log1p(seen_after) / 4,
+                main_start >= 0,
+                (index >= main_start) & (index <= main_end),
+                np.where(main_start >= 0, np.clip(main_start - index, 0, FAR), FAR) / FAR,
+                np.where(main_start >= 0, np.clip(index - main_end, 0, FAR), FAR) / FAR,
+                np.minimum(since, FAR) / FAR,
+                np.minimum(until, FAR) / FAR,
                 doc_anchor_share,
                 doc_body_mean,
                 np.log1p(_run_length(short, doc)) / 3,
-                np.log(repeats) / 2,
+                np.log(np.minimum(repeats, 4.0)) / 2,
             ]
         )
     )

@@ -30,6 +30,7 @@ CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
 Favor = Literal["precision", "balanced", "recall"]
 FAVORS = ("precision", "balanced", "recall")
+Z_CLIP = 4.0
 
 
 class ModelError(ValueError):
@@ -50,6 +51,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def standardize(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Scale stage-two inputs, clipped so that a value unseen in training cannot dominate."""
+    return np.clip((x - mean) / scale, -Z_CLIP, Z_CLIP)
 
 
 def _file_sha256(path: Path) -> str:
@@ -169,7 +175,7 @@ class Classifier:
             repeats[i : i + len(doc)] = [counts[k] for k in keys]
             i += len(doc)
         x = context_features(_softmax(logits), shape, sizes, repeats)
-        x = (x - self._s2_mean) / self._s2_scale
+        x = standardize(x, self._s2_mean, self._s2_scale)
         for i, (w, b) in enumerate(self._s2_layers):
             x = x @ w + b
             if i < len(self._s2_layers) - 1:

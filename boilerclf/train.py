@@ -19,7 +19,7 @@ from .context import context_features
 from .data import Document
 from .evaluate import predict_documents, score
 from .features import Featurizer, build_char_tables
-from .model import FAVORS, LABELS, Classifier, _softmax, save_model
+from .model import FAVORS, LABELS, Classifier, _softmax, save_model, standardize
 
 DEFAULTS = {
     "bits": 18,
@@ -110,7 +110,7 @@ class Trainer:
         context = context_features(oof, shape, sizes, _repeats(docs)).astype(np.float64)
         self.s2_mean_ = context.mean(axis=0).astype(np.float32)
         self.s2_scale_ = np.maximum(context.std(axis=0), 1e-3).astype(np.float32)
-        z = (context - self.s2_mean_) / self.s2_scale_
+        z = standardize(context, self.s2_mean_, self.s2_scale_)
         mlp = MLPClassifier(
             hidden_layer_sizes=tuple(p["hidden"]), alpha=1e-4, batch_size=256, learning_rate_init=1e-3,
             max_iter=30, random_state=self.seed, tol=1e-5, n_iter_no_change=30,

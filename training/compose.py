@@ -32,7 +32,11 @@ UI_LABEL = {
     "related_heading": "debris", "comments": "debris", "footer": "debris", "meta": "debris",
     "app": "debris", "widget": "debris", "forum": "debris", "shop": "debris",
     "appeal_buttons": "appeal", "newsletter_form": "debris", "caption_credits": "debris",
+    # prose-like furniture (data/parts/ui_extra/)
+    "author_bio": "debris", "company_about": "debris", "disclaimer": "debris", "reader_comment": "debris",
+    "teaser": "debris", "sidebar": "debris", "caption": "debris", "byline_misc": "debris",
 }
+LONG_FORM_SHARE = 0.25  # pages whose article runs on with a second article's body
 PAGE_DOCS_PER_ARTICLE = 2  # two differently built pages per article ...
 EXTRACTED_DOCS_PER_ARTICLE = 1  # ... and one extractor output
 MAX_APPEAL_USES = 12  # keeps every appeal text under 1% of the documents
@@ -142,6 +146,8 @@ class Composer:
                 page.add(other["teaser"], "debris", "related")
             if teasers and rng.random() < 0.2:
                 page.add(other.get("date") or page.one("meta"), "debris", "related")
+        if rng.random() < 0.3:
+            page.ui_lines("teaser", rng.randint(1, 4), "related")
 
     def widget(self, page: Page) -> None:
         pool = page.ui.get("widget") or []
@@ -177,6 +183,8 @@ class Composer:
             self.add_appeal(page, self.appeal(rng, article["lang"], short=True), "top_appeal")
         if rng.random() < 0.2:
             page.ui_lines("ads", 1)
+        if rng.random() < 0.15:
+            page.ui_lines("sidebar", rng.randint(1, 4))
 
     def cookie(self, page: Page) -> None:
         rng = page.rng
@@ -196,6 +204,8 @@ class Composer:
         for field in ("byline", "date"):
             if article.get(field) and (not extracted or rng.random() < 0.2):
                 page.add(article[field], "body", field)
+        if rng.random() < (0.05 if extracted else 0.15):
+            page.ui_lines("byline_misc", 1)
         if not extracted and rng.random() < 0.35:
             page.ui_lines("meta", rng.randint(1, 2))
         if not extracted and rng.random() < 0.4:
@@ -204,12 +214,18 @@ class Composer:
             page.add(article["captions"][0], "debris", "caption")
             if rng.random() < 0.4:
                 page.ui_lines("caption_credits", 1)
+        elif rng.random() < (0.1 if extracted else 0.2):
+            page.ui_lines("caption", 1)
 
     def body(self, page: Page, article: dict, extracted: bool, paywalled: bool) -> None:
         rng = page.rng
         items = list(article["body"])
         if paywalled:
             items = items[: rng.randint(1, min(4, len(items)))]
+        # Real pages interrupt the article with boxes and carry on after them: one or two
+        # gaps get a whole block (an appeal box, a related box), others a single line.
+        gaps = list(range(len(items) - 1))
+        block_gaps = set(rng.sample(gaps, min(len(gaps), rng.choice([0, 0, 1, 1, 2])))) if gaps else set()
         rate = 0.5 if extracted else 1.0
         kind = article.get("site_kind")
         for i, text in enumerate(items):
@@ -220,11 +236,14 @@ class Composer:
             page.add(text, "body", "body")
             if i == len(items) - 1:
                 break
-            roll = rng.random() / rate
             if kind == "forum" and not extracted and rng.random() < 0.6:
                 page.ui_lines("forum", rng.randint(1, 3))
             elif kind == "shop_deal" and not extracted and rng.random() < 0.3:
                 page.ui_lines("shop", rng.randint(1, 2))
+            if i in block_gaps and (not extracted or rng.random() < 0.4):
+                self.mid_block(page, article)
+                continue
+            roll = rng.random() / rate
             if roll < 0.05:
                 page.ui_lines("ads", 1)
             elif roll < 0.09:
@@ -236,12 +255,40 @@ class Composer:
             elif roll < 0.14 and len(article.get("captions") or []) > 1:
                 page.add(rng.choice(article["captions"][1:]), "debris", "caption")
 
+    def mid_block(self, page: Page, article: dict) -> None:
+        """A box inside the article: an appeal, a newsletter sign-up, related links, or an ad."""
+        rng, lang = page.rng, article["lang"]
+        choice = rng.random()
+        if choice < 0.35:
+            if rng.random() < 0.5:
+                page.ui_lines("related_heading", 1, "mid_newsletter")
+            self.add_appeal(page, self.appeal(rng, lang, kinds=("newsletter",)), "mid_newsletter")
+            page.ui_lines("newsletter_form", rng.randint(0, 2), "mid_newsletter")
+            page.ui_lines("appeal_buttons", rng.randint(0, 1), "mid_newsletter")
+        elif choice < 0.6:
+            appeal = self.appeal(rng, lang, short=False, kinds=("donation", "membership", "subscription"))
+            self.add_appeal(page, appeal, "mid_appeal_box")
+            if appeal and rng.random() < 0.3:
+                self.widget(page)
+            else:
+                page.ui_lines("appeal_buttons", 1, "mid_appeal_box")
+        elif choice < 0.85:
+            self.related_box(page, article, teasers=rng.random() < 0.5)
+        else:
+            page.ui_lines("ads", 1, "mid_ad")
+            page.ui_lines("share", rng.randint(1, 4), "mid_ad")
+            if article.get("captions"):
+                page.add(rng.choice(article["captions"]), "debris", "mid_ad")
+
     def page_doc(self, article: dict, k: int) -> dict:
         doc_id = f"{article['id']}-page{k}"
         rng = random.Random(f"{self.seed}:{doc_id}")
         ui = self.ui[article["lang"]]
         page = Page(rng, ui, rng.choice(ui["site_names"]))
         lang = article["lang"]
+        if rng.random() < LONG_FORM_SHARE and len(self.by_lang[lang]) > 1:
+            other = rng.choice([a for a in self.by_lang[lang] if a["id"] != article["id"]])
+            article = {**article, "body": article["body"] + other["body"]}
         self.header(page, article)
         self.article_top(page, article, extracted=False)
         paywalled = rng.random() < 0.08
@@ -249,12 +296,8 @@ class Composer:
         if paywalled:
             self.add_appeal(page, self.appeal(rng, lang, kinds=("paywall", "subscription")), "paywall")
             page.ui_lines("appeal_buttons", rng.randint(1, 2), "paywall")
-        if rng.random() < 0.3:
-            prefix = page.one("tags_prefix") if "tags_prefix" in ui else ""
-            page.add(prefix + " " + ", ".join(page.one("nav") for _ in range(rng.randint(2, 5))), "debris", "tags")
-        if rng.random() < 0.4:
-            page.ui_lines("share", rng.randint(1, 6), "share")
-        if rng.random() < 0.5:
+
+        def end_appeal() -> None:
             kinds = rng.choice([("donation",), ("membership",), ("subscription",), ("donation", "membership")])
             appeal = self.appeal(rng, lang, short=rng.random() < 0.3, kinds=kinds)
             self.add_appeal(page, appeal, "end_appeal")
@@ -262,26 +305,52 @@ class Composer:
                 self.widget(page)
             elif rng.random() < 0.5:
                 page.ui_lines("appeal_buttons", 1, "end_appeal")
-        if rng.random() < 0.3:
-            page.ui_lines("follow", rng.randint(1, 2))
-        if rng.random() < 0.7:
-            self.related_box(page, article, teasers=True)
-        if rng.random() < 0.3:
-            page.ui_lines("ads", 1)
-        if rng.random() < 0.35:
-            page.ui_lines("comments", rng.randint(1, 4))
-        if rng.random() < 0.4:
+
+        def newsletter() -> None:
             self.add_appeal(page, self.appeal(rng, lang, kinds=("newsletter",)), "newsletter")
             page.ui_lines("newsletter_form", rng.randint(0, 2), "newsletter")
             page.ui_lines("appeal_buttons", 1, "newsletter")
-        if rng.random() < 0.4:
-            self.related_box(page, article, teasers=False)
+
+        def comments() -> None:
+            page.ui_lines("comments", rng.randint(1, 3))
+            for _ in range(rng.randint(0, 6)):
+                page.ui_lines("reader_comment", 1, "comments")
+                if rng.random() < 0.4:
+                    page.ui_lines("comments", 1)
+
+        def tags() -> None:
+            prefix = page.one("tags_prefix") if "tags_prefix" in ui else ""
+            page.add(prefix + " " + ", ".join(page.one("nav") for _ in range(rng.randint(2, 5))), "debris", "tags")
+
+        # Blocks after the article, each with its chance; their order varies from page to page.
+        blocks = [
+            (0.15, lambda: page.ui_lines("byline_misc", 1)),
+            (0.2, lambda: page.ui_lines("disclaimer", 1)),
+            (0.25, lambda: page.ui_lines("author_bio", 1)),
+            (0.3, tags),
+            (0.4, lambda: page.ui_lines("share", rng.randint(1, 6), "share")),
+            (0.5, end_appeal),
+            (0.3, lambda: page.ui_lines("follow", rng.randint(1, 2))),
+            (0.7, lambda: self.related_box(page, article, teasers=True)),
+            (0.3, lambda: page.ui_lines("ads", 1)),
+            (0.35, comments),
+            (0.4, newsletter),
+            (0.4, lambda: self.related_box(page, article, teasers=False)),
+            (0.2, lambda: page.ui_lines("sidebar", rng.randint(1, 5))),
+            (0.2, lambda: page.ui_lines("app", rng.randint(1, 2))),
+        ]
+        chosen = [action for chance, action in blocks if rng.random() < chance]
+        head = chosen[:3]
+        tail = chosen[3:]
+        rng.shuffle(tail)
+        for action in head + tail:
+            action()
         if rng.random() < 0.25:
             self.cookie(page)
         if rng.random() < 0.3:
             page.ui_lines("nav", rng.randint(5, 25), "footer_nav")
-        if rng.random() < 0.2:
-            page.ui_lines("app", rng.randint(1, 2))
+        if rng.random() < 0.3:
+            page.ui_lines("company_about", 1, "footer")
         page.ui_lines("footer", rng.randint(2, 18))
         return self.finish(doc_id, article, "page", page)
 
@@ -304,6 +373,10 @@ class Composer:
                 (0.1, lambda: page.add(page.one("tags_prefix") + " " + page.one("nav"), "debris", "tags")),
                 (0.1, lambda: page.ui_lines("comments", 1)),
                 (0.05, lambda: page.ui_lines("footer", 1)),
+                (0.1, lambda: page.ui_lines("author_bio", 1)),
+                (0.1, lambda: page.ui_lines("disclaimer", 1)),
+                (0.1, lambda: page.ui_lines("byline_misc", 1)),
+                (0.05, lambda: page.ui_lines("reader_comment", rng.randint(1, 3))),
             ):
                 if rng.random() < roll:
                     action()
@@ -332,6 +405,9 @@ def load_parts() -> tuple[list[dict], list[dict], dict[str, dict]]:
     articles = [a for a in read_jsonl("articles/*/*.jsonl") if a.get("body")]
     appeals = [a for a in read_jsonl("appeals/*.jsonl") if a.get("paragraphs")]
     ui = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(PARTS.glob("ui/*.json"))}
+    for path in sorted(PARTS.glob("ui_extra/*.json")):
+        if path.stem in ui:
+            ui[path.stem].update(json.loads(path.read_text(encoding="utf-8")))
     articles = [a for a in articles if a["lang"] in ui]
     return articles, appeals, ui
 
