@@ -33,8 +33,6 @@ _CATEGORY_CLASS = {
 _HAN_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _TERMINAL = ".!?。！？…؟।"
 _BULLETS = "-–—•·*▪►>»‣◦"
-_SEP = 0  # code point that separates (and pads) paragraphs in the batch array
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 SHAPE_NAMES = (
     "log_chars", "log_words", "upper_share", "digit_share", "punct_share", "symbol_share",
@@ -70,117 +68,149 @@ class Hashed:
     n_rows: int
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads polynomial hashes over all 64 bits."""
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+@dataclass(frozen=True)
+class _Batch:
+    """A batch laid out as one array: each paragraph is `PAD` then its text, then a final `PAD`.
+
+    With `PAD` as long as the longest n-gram minus one, no n-gram spans two paragraphs, so
+    every position starts a valid n-gram of the paragraph that owns it: no masks, only slices.
+    """
+
+    cp: np.ndarray  # lower-cased code points, digits as "0", white space as " ", pads as 0
+    raw: np.ndarray  # original code points
+    cls: np.ndarray  # character class of each position (pads are PAD_CLASS)
+    owner: np.ndarray  # paragraph of each position (pads belong to the paragraph after them)
+    block_starts: np.ndarray  # first position of each paragraph's block (its pad)
+    lengths: np.ndarray  # characters of each paragraph
+    n: int
 
 
-_PRIME = np.uint64(0x100000001B3)
+_PAD_LEN = 3
+PAD_CLASS = OTHER + 1
+_P32 = np.uint32(0x01000193)  # FNV prime
+_GOLDEN = np.uint32(0x9E3779B1)
 
 
 class Featurizer:
     """Computes text and shape features for a batch of paragraphs."""
 
     def __init__(self, bits: int, char_orders: Sequence[int], classes: np.ndarray, lower: np.ndarray):
+        if max(char_orders) > _PAD_LEN + 1:
+            raise ValueError(f"character n-grams longer than {_PAD_LEN + 1} need a longer pad")
         self.bits = bits
         self.char_orders = tuple(char_orders)
         self.classes = classes
         self.lower = lower
 
-    def _codepoints(self, texts: Sequence[str]) -> np.ndarray:
-        joined = "\x00" + "\x00".join(texts) + "\x00"
-        return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    def _bucket(self, h: np.ndarray, salt: int) -> np.ndarray:
+        """Fibonacci hashing of 32-bit hashes into `bits` bits."""
+        return ((h ^ np.uint32(salt)) * _GOLDEN) >> np.uint32(32 - self.bits)
 
-    def transform(self, texts: Sequence[str]) -> tuple[Hashed, np.ndarray]:
-        """Hashed text features and the (n, len(SHAPE_NAMES)) shape matrix of `texts`."""
-        n = len(texts)
+    def _batch(self, texts: Sequence[str]) -> _Batch:
         texts = [t.strip() for t in texts]
-        raw = self._codepoints(texts)
+        pad = "\x00" * _PAD_LEN
+        joined = pad + pad.join(texts) + pad
+        raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        block_starts = np.cumsum(lengths + _PAD_LEN) - (lengths + _PAD_LEN)
+        owner = np.repeat(np.arange(len(texts) + 1), np.append(lengths + _PAD_LEN, _PAD_LEN))
         bmp = raw < 0x10000
-        cls = np.where(bmp, self.classes[np.minimum(raw, 0xFFFF)], SYMBOL).astype(np.uint8)
-        cls[raw == _SEP] = SPACE
-        is_sep = raw == _SEP
-        sep_count = np.cumsum(is_sep)
-        para = sep_count - 1  # paragraph of each position (a separator starts the next one)
-        cp = np.where(bmp, self.lower[np.minimum(raw, 0xFFFF)], raw).astype(np.uint64)
+        small = np.minimum(raw, 0xFFFF)
+        cls = np.where(bmp, self.classes[small], SYMBOL).astype(np.uint8)
+        is_pad = raw == 0
+        cls[is_pad] = PAD_CLASS
+        cp = np.where(bmp, self.lower[small], raw)
         cp[cls == DIGIT] = ord("0")
         cp[cls == SPACE] = ord(" ")
-        cp[is_sep] = _SEP
+        return _Batch(cp, raw, cls, owner, block_starts, lengths, len(texts))
 
-        parts = [self._char_ngrams(cp, sep_count, para, n)]
-        word_parts, word_stats = self._words(cp, cls, para, n)
-        parts.extend(word_parts)
-        hashed = Hashed(
-            rows=np.concatenate([p[0] for p in parts]),
-            cols=np.concatenate([p[1] for p in parts]),
-            vals=np.concatenate([p[2] for p in parts]),
-            n_rows=n,
-        )
-        return hashed, self._shape(raw, cls, para, n, word_stats)
-
-    def _scaled(self, rows: np.ndarray, h: np.ndarray, n: int, salt: int) -> tuple[np.ndarray, ...]:
-        """Bucket hashes `h` and give each paragraph's features of this kind unit norm."""
-        counts = np.bincount(rows, minlength=n).astype(np.float32)
-        scale = 1.0 / np.sqrt(np.maximum(counts, 1.0))
-        cols = (_mix(h ^ np.uint64(salt)) >> np.uint64(64 - self.bits)).astype(np.int64)
-        return rows, cols, scale[rows]
-
-    def _char_ngrams(self, cp: np.ndarray, sep_count: np.ndarray, para: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
-        rows_all, hashes_all = [], []
-        length = len(cp)
-        h = cp.copy()
+    def _char_hashes(self, b: _Batch) -> list[np.ndarray]:
+        """Bucket of every character n-gram, one array per order, each aligned with `b.owner`."""
+        usable = len(b.cp) - _PAD_LEN  # n-grams may not start in the final pad
+        out = []
+        h = b.cp
         for order in range(2, max(self.char_orders) + 1):
-            h = h[:-1] * _PRIME + cp[order - 1 :]
-            if order not in self.char_orders:
-                continue
-            m = length - order + 1
-            start_para = para[:m]
-            # valid: no separator strictly inside the n-gram, and not the closing pad alone
-            inner = sep_count[order - 2 : order - 2 + m] - sep_count[:m]
-            valid = (inner == 0) & (start_para < n)
-            rows_all.append(start_para[valid])
-            hashes_all.append(h[valid] ^ np.uint64(order))
-        rows = np.concatenate(rows_all)
-        return self._scaled(rows, np.concatenate(hashes_all), n, 0x51)
+            h = h[:-1] * _P32 + b.cp[order - 1 :]
+            if order in self.char_orders:
+                out.append(self._bucket(h[:usable], 0x51 + order))
+        return out
 
-    def _words(self, cp: np.ndarray, cls: np.ndarray, para: np.ndarray, n: int) -> tuple[list, dict]:
+    def _word_hashes(self, b: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Word and word-bigram buckets with their paragraphs, and each word's first class."""
+        cls = b.cls
         is_word = (cls == LOWER) | (cls == UPPER) | (cls == LETTER) | (cls == MARK) | (cls == DIGIT) | (cls == HAN)
-        prev_word = np.concatenate([[False], is_word[:-1]])
-        starts = np.flatnonzero(is_word & (~prev_word | (cls == HAN) | np.concatenate([[False], cls[:-1] == HAN])))
+        han = cls == HAN
+        starts_word = is_word.copy()
+        starts_word[1:] &= ~is_word[:-1] | han[1:] | han[:-1]
+        starts = np.flatnonzero(starts_word)
         if len(starts) == 0:
             empty = np.zeros(0, dtype=np.int64)
-            stats = {"n_words": np.zeros(n), "title": np.zeros(n)}
-            return [(empty, empty, np.zeros(0, dtype=np.float32))], stats
-        # each word runs from its start to the next start or the first non-word position
-        word_id = np.cumsum(np.isin(np.arange(len(cp)), starts)) - 1
-        positions = np.flatnonzero(is_word & (word_id >= 0))
+            return empty, empty.astype(np.uint32), empty, empty.astype(np.uint32), empty.astype(np.uint8)
+        word_id = np.cumsum(starts_word) - 1
+        positions = np.flatnonzero(is_word)
         wid = word_id[positions]
         offset = positions - starts[wid]
-        pow_table = np.cumprod(np.full(int(offset.max()) + 1, _PRIME, dtype=np.uint64)) // _PRIME
-        pow_table[0] = np.uint64(1)
-        contrib = cp[positions] * pow_table[offset]
-        word_hash = np.add.reduceat(contrib, np.searchsorted(wid, np.arange(len(starts))))
-        word_para = para[starts]
-        bigram_ok = word_para[1:] == word_para[:-1]
-        bigram_hash = word_hash[:-1][bigram_ok] * _PRIME + word_hash[1:][bigram_ok]
-        stats = {
-            "n_words": np.bincount(word_para, minlength=n)[:n].astype(np.float64),
-            "title": np.bincount(word_para, weights=(cls[starts] == UPPER), minlength=n)[:n],
-        }
-        return [
-            self._scaled(word_para, word_hash, n, 0x77),
-            self._scaled(word_para[:-1][bigram_ok], bigram_hash, n, 0x99),
-        ], stats
+        powers = np.cumprod(np.full(int(offset.max()) + 1, _P32, dtype=np.uint32)) * np.uint32(0x2545F491)
+        word_hash = np.add.reduceat(b.cp[positions] * powers[offset], np.searchsorted(wid, np.arange(len(starts))))
+        word_para = b.owner[starts]
+        same = word_para[1:] == word_para[:-1]
+        bigram_hash = word_hash[:-1][same] * _P32 + word_hash[1:][same]
+        return (
+            word_para, self._bucket(word_hash.astype(np.uint32), 0x77),
+            word_para[:-1][same], self._bucket(bigram_hash.astype(np.uint32), 0x99),
+            cls[starts],
+        )
 
-    def _shape(self, raw: np.ndarray, cls: np.ndarray, para: np.ndarray, n: int, words: dict) -> np.ndarray:
-        inside = (raw != _SEP) & (para < n)
-        p = para[inside]
-        c = cls[inside]
-        r = raw[inside]
+    def transform(self, texts: Sequence[str]) -> tuple[Hashed, np.ndarray]:
+        """Hashed text features (for training) and the (n, len(SHAPE_NAMES)) shape matrix."""
+        b = self._batch(texts)
+        n = b.n
+        char_buckets = self._char_hashes(b)
+        char_rows = b.owner[: len(char_buckets[0])]
+        word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
+        rows, cols, vals = [], [], []
+        for kind_rows, kind_cols in [(char_rows, c) for c in char_buckets] + [(word_rows, word_cols), (bigram_rows, bigram_cols)]:
+            scale = self._scale(kind_rows if kind_rows is not char_rows else None, b, len(char_buckets))
+            rows.append(kind_rows)
+            cols.append(kind_cols.astype(np.int64))
+            vals.append(scale[kind_rows])
+        hashed = Hashed(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float32), n)
+        return hashed, self._shape(b, word_rows, first_cls)
+
+    def _scale(self, rows: np.ndarray | None, b: _Batch, char_kinds: int) -> np.ndarray:
+        """1 / sqrt(features of this kind) per paragraph: each kind gets unit norm."""
+        if rows is None:  # character n-grams: every position of a paragraph's block, per order
+            counts = (b.lengths + _PAD_LEN) * char_kinds
+        else:
+            counts = np.bincount(rows, minlength=b.n + 1)[: b.n]
+        return np.append(1.0 / np.sqrt(np.maximum(counts, 1)), 0.0).astype(np.float32)
+
+    def linear_scores(self, texts: Sequence[str], weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`weights` (2**bits, k) summed over each paragraph's scaled n-grams, and the shape matrix.
+
+        The same numbers as `transform` followed by a sparse product, without building it.
+        """
+        b = self._batch(texts)
+        n = b.n
+        char_buckets = self._char_hashes(b)
+        gathered = weights[char_buckets[0]]
+        for buckets in char_buckets[1:]:
+            gathered += weights[buckets]
+        scores = np.add.reduceat(gathered, b.block_starts, axis=0) if n else np.zeros((0, weights.shape[1]))
+        scores = scores * self._scale(None, b, len(char_buckets))[:n, None]
+        word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
+        for rows, cols in ((word_rows, word_cols), (bigram_rows, bigram_cols)):
+            scale = self._scale(rows, b, 0)
+            for k in range(weights.shape[1]):
+                scores[:, k] += np.bincount(rows, weights=weights[cols, k], minlength=n + 1)[:n] * scale[:n]
+        return scores, self._shape(b, word_rows, first_cls)
+
+    def _shape(self, b: _Batch, word_rows: np.ndarray, first_cls: np.ndarray) -> np.ndarray:
+        n = b.n
+        inside = b.cls != PAD_CLASS
+        p = b.owner[inside]
+        c = b.cls[inside]
+        r = b.raw[inside]
 
         def count(mask: np.ndarray) -> np.ndarray:
             return np.bincount(p[mask], minlength=n)[:n].astype(np.float64)
@@ -188,17 +218,17 @@ class Featurizer:
         chars = count(c != SPACE)
         letters = count((c == UPPER) | (c == LOWER))
         safe = np.maximum(chars, 1.0)
-        n_words = words["n_words"]
-        first = np.zeros(n, dtype=np.int64)
-        last = np.zeros(n, dtype=np.int64)
-        has_text = chars > 0
-        seps = np.flatnonzero(raw == _SEP)
-        first[has_text] = seps[:-1][has_text] + 1
-        last[has_text] = seps[1:][has_text] - 1
-        first_cls, last_cls = cls[first], cls[last]
-        first_cp, last_cp = raw[first], raw[last]
+        n_words = np.bincount(word_rows, minlength=n + 1)[:n].astype(np.float64)
+        title = np.bincount(word_rows, weights=first_cls == UPPER, minlength=n + 1)[:n]
+        has_text = b.lengths > 0
+        first = np.where(has_text, b.block_starts + _PAD_LEN, 0)
+        last = np.where(has_text, b.block_starts + _PAD_LEN + b.lengths - 1, 0)
+        first_cls, last_cls = b.cls[first], b.cls[last]
+        first_cp, last_cp = b.raw[first], b.raw[last]
         url = (r[:-2] == ord(":")) & (r[1:-1] == ord("/")) & (r[2:] == ord("/"))
         url_count = np.bincount(p[:-2][url], minlength=n)[:n] if len(r) > 2 else np.zeros(n)
+        bullets = [ord(x) for x in _BULLETS]
+        terminal = [ord(x) for x in _TERMINAL]
         columns = [
             np.log1p(chars) / 5.0,
             np.log1p(n_words) / 4.0,
@@ -207,20 +237,20 @@ class Featurizer:
             count(c == PUNCT) / safe,
             count(c == SYMBOL) / safe,
             count(c == HAN) / safe,
-            words["title"] / np.maximum(n_words, 1.0),
+            title / np.maximum(n_words, 1.0),
             has_text & (first_cls == UPPER),
             has_text & (first_cls == LOWER),
             has_text & (first_cls == DIGIT),
-            has_text & np.isin(first_cp, [ord(x) for x in _BULLETS]),
-            has_text & (first_cls == PUNCT) & ~np.isin(first_cp, [ord(x) for x in _BULLETS]),
-            has_text & np.isin(last_cp, [ord(x) for x in _TERMINAL]),
+            has_text & np.isin(first_cp, bullets),
+            has_text & (first_cls == PUNCT) & ~np.isin(first_cp, bullets),
+            has_text & np.isin(last_cp, terminal),
             has_text & (last_cp == ord(":")),
-            has_text & (last_cls == PUNCT) & ~np.isin(last_cp, [ord(x) for x in _TERMINAL + ":"]),
+            has_text & (last_cls == PUNCT) & ~np.isin(last_cp, terminal + [ord(":")]),
             has_text & np.isin(last_cls, [LOWER, UPPER, LETTER, HAN, DIGIT, MARK]),
             count(r == ord("|")) > 0,
             count(r == ord("@")) > 0,
             url_count > 0,
-            count(np.isin(r, [ord(x) for x in "$€£¥₽₹₩₴₺zł"]) ) > 0,
+            count(np.isin(r, [ord(x) for x in "$€£¥₽₹₩₴₺"])) > 0,
             count(np.isin(r, [0xA9, 0xAE])) > 0,
             n_words <= 1,
             n_words <= 4,

@@ -153,11 +153,8 @@ class Classifier:
 
     # -- scoring -----------------------------------------------------------------------------
     def _stage_one(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        hashed, shape = self._featurizer.transform(texts)
-        n = hashed.n_rows
-        weights = self._s1_hashed[hashed.cols] * hashed.vals[:, None]
-        logits = np.column_stack([np.bincount(hashed.rows, weights=weights[:, c], minlength=n) for c in range(3)])
-        logits += shape @ self._s1_shape + self._s1_bias
+        scores, shape = self._featurizer.linear_scores(texts, self._s1_hashed)
+        logits = scores.astype(np.float64) + shape @ self._s1_shape + self._s1_bias
         return logits, shape
 
     def _proba_documents(self, documents: Sequence[Sequence[str]]) -> np.ndarray:

@@ -62,7 +62,8 @@ class Page:
     def __init__(self, rng: random.Random, ui: dict, site: str):
         self.rng, self.ui, self.site = rng, ui, site
         self.paragraphs: list[dict] = []
-        self.blocks: list[str] = []
+        self.blocks: list[list] = []  # [block kind, paragraphs], in page order
+        self.appeal_ids: list[str] = []
 
     def fill(self, text: str) -> str:
         rng = self.rng
@@ -76,8 +77,10 @@ class Page:
         text = " ".join(self.fill(text).split())
         if text:
             self.paragraphs.append({"text": text, "label": label})
-            if not self.blocks or self.blocks[-1] != block:
-                self.blocks.append(block)
+            if self.blocks and self.blocks[-1][0] == block:
+                self.blocks[-1][1] += 1
+            else:
+                self.blocks.append([block, 1])
 
     def ui_lines(self, category: str, k: int, block: str | None = None, ordered: bool = False) -> None:
         pool = self.ui.get(category) or []
@@ -127,6 +130,7 @@ class Composer:
 
     def add_appeal(self, page: Page, appeal: dict | None, block: str) -> None:
         if appeal is not None:
+            page.appeal_ids.append(appeal["id"])
             for text in appeal["paragraphs"]:
                 page.add(text, "appeal", block)
 
@@ -383,13 +387,16 @@ class Composer:
         return self.finish(doc_id, article, "extracted", page)
 
     def finish(self, doc_id: str, article: dict, scenario: str, page: Page) -> dict:
-        skeleton = hashlib.sha256(json.dumps(page.blocks).encode()).hexdigest()[:12]
+        # The skeleton of a page: its blocks of furniture and text, in order, with their sizes.
+        skeleton = hashlib.sha256(json.dumps(page.blocks).encode()).hexdigest()[:12] if scenario == "page" else None
         return {
             "doc_id": doc_id,
             "lang": article["lang"],
             "site_kind": article["site_kind"],
             "scenario": scenario,
             "skeleton": skeleton,
+            "article_id": article["id"],
+            "appeal_ids": page.appeal_ids,
             "paragraphs": page.paragraphs,
         }
 

@@ -1,0 +1,92 @@
+"""The dataset in `data/`: loadable, split by part, large and varied enough, reproducible."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPLITS = ("train", "validation", "test")
+NON_LATIN = {"ru", "uk", "ar", "zh", "ja", "hi", "ko"}
+REQUIRED_LANGUAGES = {"de", "fr", "es", "it", "pt", "pl", "nl", "ru", "uk", "tr", "ar", "zh", "ja", "hi", "id"}
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, list[dict]]:
+    out = {}
+    for split in SPLITS:
+        with gzip.open(ROOT / "data" / f"{split}.jsonl.gz", "rt", encoding="utf-8") as handle:
+            out[split] = [json.loads(line) for line in handle]
+    return out
+
+
+def test_loads_with_datasets() -> None:
+    datasets = pytest.importorskip("datasets")
+    files = {split: str(ROOT / "data" / f"{split}.jsonl.gz") for split in SPLITS}
+    ds = datasets.load_dataset("json", data_files=files)
+    assert set(ds) == set(SPLITS)
+    assert {"doc_id", "lang", "site_kind", "scenario", "paragraphs"} <= set(ds["train"].column_names)
+
+
+def test_schema_and_labels(docs: dict[str, list[dict]]) -> None:
+    for split_docs in docs.values():
+        for doc in split_docs:
+            assert doc["scenario"] in ("page", "extracted")
+            assert doc["paragraphs"]
+            for p in doc["paragraphs"]:
+                assert p["label"] in ("body", "appeal", "debris") and p["text"].strip() == p["text"] and p["text"]
+
+
+def test_splits_share_no_document_article_appeal_or_skeleton(docs: dict[str, list[dict]]) -> None:
+    for field in ("doc_id", "article_id", "skeleton"):
+        seen = [{d[field] for d in docs[s]} - {None} for s in SPLITS]
+        assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2]), field
+    appeal_sets = [{a for d in docs[s] for a in d["appeal_ids"]} for s in SPLITS]
+    assert not (appeal_sets[0] & appeal_sets[1]) and not (appeal_sets[0] & appeal_sets[2]) and not (appeal_sets[1] & appeal_sets[2])
+
+
+def test_scale_and_variety(docs: dict[str, list[dict]]) -> None:
+    everything = [d for s in SPLITS for d in docs[s]]
+    labels = Counter(p["label"] for d in everything for p in d["paragraphs"])
+    assert len(everything) >= 3000
+    assert sum(labels.values()) >= 80000
+    assert labels["appeal"] >= 10000 and labels["debris"] >= 20000
+    assert len({a for d in everything for a in d["appeal_ids"]}) >= 1500
+    assert len({d["article_id"] for d in everything}) >= 1000
+    scenarios = Counter(d["scenario"] for d in everything)
+    assert min(scenarios.values()) >= 0.25 * len(everything)
+
+
+def test_languages(docs: dict[str, list[dict]]) -> None:
+    everything = [d for s in SPLITS for d in docs[s]]
+    langs = Counter(d["lang"] for d in everything)
+    assert len(langs) >= 16 and REQUIRED_LANGUAGES <= set(langs)
+    assert 0.35 <= langs["en"] / len(everything) <= 0.65
+    assert sum(langs[l] for l in NON_LATIN) >= 0.15 * len(everything)
+    for lang in REQUIRED_LANGUAGES:
+        with_furniture = [d for d in everything if d["lang"] == lang and any(p["label"] != "body" for p in d["paragraphs"])]
+        assert len(with_furniture) >= 5, lang
+        assert any(p["label"] == "appeal" for d in with_furniture for p in d["paragraphs"]), lang
+
+
+def test_no_skeleton_or_appeal_in_more_than_one_percent(docs: dict[str, list[dict]]) -> None:
+    everything = [d for s in SPLITS for d in docs[s]]
+    limit = 0.01 * len(everything)
+    pages = [d for d in everything if d["scenario"] == "page"]
+    assert all(d["skeleton"] for d in pages)
+    assert max(Counter(d["skeleton"] for d in pages).values()) <= limit
+    assert max(Counter(a for d in everything for a in set(d["appeal_ids"])).values()) <= limit
+
+
+def test_composition_is_reproducible(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "training"))
+    import compose
+
+    compose.write(compose.compose(), tmp_path)
+    for split in SPLITS:
+        assert (tmp_path / f"{split}.jsonl.gz").read_bytes() == (ROOT / "data" / f"{split}.jsonl.gz").read_bytes(), split
