@@ -9,6 +9,7 @@ thresholds are set on the validation documents. Deterministic for a given seed.
 from __future__ import annotations
 
 import tempfile
+import zlib
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -89,11 +90,14 @@ class Trainer:
         weights = np.where(y == 0, p["body_weight"], 1.0)
         self.log(f"features: {x.shape[0]} paragraphs from {len(docs)} documents ({time.time() - start:.1f}s)")
 
-        # Out-of-fold stage-one probabilities, folds by document.
+        # Out-of-fold stage-one probabilities. Stage one sees one paragraph at a time, so its
+        # folds can group paragraphs by their text: a menu item or an appeal that recurs across
+        # pages is scored by a model that never saw it, as on a new site. Folds by document would
+        # let stage two learn to trust stage one on strings it had learnt by heart.
         sizes = np.array([len(d.texts) for d in docs])
-        doc_of = np.repeat(np.arange(len(docs)), sizes)
-        fold_of_doc = np.random.default_rng(self.seed).permutation(len(docs)) % p["folds"]
-        fold = fold_of_doc[doc_of]
+        fold = np.array(
+            [zlib.crc32(f"{self.seed}:{t.strip().lower()}".encode()) % p["folds"] for d in docs for t in d.texts]
+        )
         oof = np.zeros((len(y), len(LABELS)))
         for k in range(p["folds"]):
             train_rows = np.flatnonzero((fold != k) & (y >= 0))

@@ -145,9 +145,14 @@ class Composer:
             [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]],
             min(rng.randint(2, 8), len(self.by_lang[article["lang"]]) - 1),
         ):
+            if rng.random() < 0.15:
+                page.add(f"{rng.randint(1, 10)}", "debris", "related")
             page.add(other["headline"], "debris", "related")
-            if teasers and other.get("teaser") and rng.random() < 0.5:
-                page.add(other["teaser"], "debris", "related")
+            if teasers and rng.random() < 0.5:
+                # A teaser is often the other article's own standfirst or first paragraph.
+                lede = rng.choice([other.get("teaser"), other.get("standfirst"), other["body"][0]])
+                if lede:
+                    page.add(lede, "debris", "related")
             if teasers and rng.random() < 0.2:
                 page.add(other.get("date") or page.one("meta"), "debris", "related")
         if rng.random() < 0.3:
@@ -185,6 +190,8 @@ class Composer:
             page.add(sep.join(crumbs), "debris", "breadcrumb")
         if rng.random() < 0.12:
             self.add_appeal(page, self.appeal(rng, article["lang"], short=True), "top_appeal")
+        if rng.random() < 0.35:
+            self.related_box(page, article, teasers=rng.random() < 0.5)
         if rng.random() < 0.2:
             page.ui_lines("ads", 1)
         if rng.random() < 0.15:
