@@ -21,7 +21,9 @@ from typing import Sequence
 import numpy as np
 
 # Character classes of the table.
-SPACE, LOWER, UPPER, LETTER, HAN, MARK, DIGIT, PUNCT, SYMBOL, OTHER = range(10)
+SPACE, LOWER, UPPER, LETTER, HAN, MARK, DIGIT, PUNCT, SYMBOL, OTHER, PAD_CLASS = range(11)
+_WORDY = np.zeros(256, dtype=bool)
+_WORDY[[LOWER, UPPER, LETTER, MARK, DIGIT, HAN]] = True
 _CATEGORY_CLASS = {
     "Ll": LOWER, "Lu": UPPER, "Lt": UPPER, "Lo": LETTER, "Lm": LETTER,
     "Mn": MARK, "Mc": MARK, "Me": MARK, "Nd": DIGIT, "Nl": DIGIT, "No": DIGIT,
@@ -43,19 +45,28 @@ SHAPE_NAMES = (
 
 
 def build_char_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Class and lower-case mapping of every BMP code point, from this Python's Unicode data."""
+    """Class and folded form of every BMP code point, from this Python's Unicode data.
+
+    Folding lower-cases, maps every digit to "0" and every space to " ", so that n-grams see
+    "page 12" and "Page 47" alike. Code point 0 is the pad between paragraphs; U+FFFF stands
+    for every code point beyond the BMP (mostly emoji), a symbol.
+    """
     classes = np.full(0x10000, OTHER, dtype=np.uint8)
-    lower = np.arange(0x10000, dtype=np.uint32)
+    fold = np.arange(0x10000, dtype=np.uint32)
     for cp in range(0x10000):
         char = chr(cp)
         classes[cp] = _CATEGORY_CLASS.get(unicodedata.category(char), OTHER)
         low = char.lower()
         if len(low) == 1:
-            lower[cp] = ord(low)
+            fold[cp] = ord(low)
     for first, last in _HAN_RANGES:
         classes[first : last + 1][classes[first : last + 1] == LETTER] = HAN
     classes[[9, 10, 11, 12, 13]] = SPACE
-    return classes, lower
+    fold[classes == DIGIT] = ord("0")
+    fold[classes == SPACE] = ord(" ")
+    classes[0], fold[0] = PAD_CLASS, 0
+    classes[0xFFFF] = SYMBOL
+    return classes, fold
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class _Batch:
     every position starts a valid n-gram of the paragraph that owns it: no masks, only slices.
     """
 
-    cp: np.ndarray  # lower-cased code points, digits as "0", white space as " ", pads as 0
+    cp: np.ndarray  # folded code points (see `build_char_tables`), pads as 0
     raw: np.ndarray  # original code points
     cls: np.ndarray  # character class of each position (pads are PAD_CLASS)
     owner: np.ndarray  # paragraph of each position (pads belong to the paragraph after them)
@@ -86,7 +97,7 @@ class _Batch:
 
 
 _PAD_LEN = 3
-PAD_CLASS = OTHER + 1
+_MAX_WORD_POWER = 31  # characters past this in a word share one power: long tokens still hash
 _P32 = np.uint32(0x01000193)  # FNV prime
 _GOLDEN = np.uint32(0x9E3779B1)
 
@@ -114,15 +125,8 @@ class Featurizer:
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         block_starts = np.cumsum(lengths + _PAD_LEN) - (lengths + _PAD_LEN)
         owner = np.repeat(np.arange(len(texts) + 1), np.append(lengths + _PAD_LEN, _PAD_LEN))
-        bmp = raw < 0x10000
         small = np.minimum(raw, 0xFFFF)
-        cls = np.where(bmp, self.classes[small], SYMBOL).astype(np.uint8)
-        is_pad = raw == 0
-        cls[is_pad] = PAD_CLASS
-        cp = np.where(bmp, self.lower[small], raw)
-        cp[cls == DIGIT] = ord("0")
-        cp[cls == SPACE] = ord(" ")
-        return _Batch(cp, raw, cls, owner, block_starts, lengths, len(texts))
+        return _Batch(self.lower[small], raw, self.classes[small], owner, block_starts, lengths, len(texts))
 
     def _char_hashes(self, b: _Batch) -> list[np.ndarray]:
         """Bucket of every character n-gram, one array per order, each aligned with `b.owner`."""
@@ -138,27 +142,27 @@ class Featurizer:
     def _word_hashes(self, b: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Word and word-bigram buckets with their paragraphs, and each word's first class."""
         cls = b.cls
-        is_word = (cls == LOWER) | (cls == UPPER) | (cls == LETTER) | (cls == MARK) | (cls == DIGIT) | (cls == HAN)
+        is_word = _WORDY[cls]
         han = cls == HAN
         starts_word = is_word.copy()
         starts_word[1:] &= ~is_word[:-1] | han[1:] | han[:-1]
-        starts = np.flatnonzero(starts_word)
-        if len(starts) == 0:
+        positions = np.flatnonzero(is_word)
+        if len(positions) == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.astype(np.uint32), empty, empty.astype(np.uint32), empty.astype(np.uint8)
-        word_id = np.cumsum(starts_word) - 1
-        positions = np.flatnonzero(is_word)
-        wid = word_id[positions]
-        offset = positions - starts[wid]
-        powers = np.cumprod(np.full(int(offset.max()) + 1, _P32, dtype=np.uint32)) * np.uint32(0x2545F491)
-        word_hash = np.add.reduceat(b.cp[positions] * powers[offset], np.searchsorted(wid, np.arange(len(starts))))
-        word_para = b.owner[starts]
+        first = starts_word[positions]
+        word_starts = np.flatnonzero(first)  # where each word starts, as an index into positions
+        offset = np.arange(len(positions)) - word_starts[np.cumsum(first) - 1]
+        powers = np.cumprod(np.full(_MAX_WORD_POWER + 1, _P32, dtype=np.uint32)) * np.uint32(0x2545F491)
+        word_hash = np.add.reduceat(b.cp[positions] * powers[np.minimum(offset, _MAX_WORD_POWER)], word_starts, dtype=np.uint32)
+        start_positions = positions[word_starts]
+        word_para = b.owner[start_positions]
         same = word_para[1:] == word_para[:-1]
         bigram_hash = word_hash[:-1][same] * _P32 + word_hash[1:][same]
         return (
-            word_para, self._bucket(word_hash.astype(np.uint32), 0x77),
-            word_para[:-1][same], self._bucket(bigram_hash.astype(np.uint32), 0x99),
-            cls[starts],
+            word_para, self._bucket(word_hash, 0x77),
+            word_para[:-1][same], self._bucket(bigram_hash, 0x99),
+            cls[start_positions],
         )
 
     def transform(self, texts: Sequence[str]) -> tuple[Hashed, np.ndarray]:
@@ -185,29 +189,33 @@ class Featurizer:
             counts = np.bincount(rows, minlength=b.n + 1)[: b.n]
         return np.append(1.0 / np.sqrt(np.maximum(counts, 1)), 0.0).astype(np.float32)
 
-    def linear_scores(self, texts: Sequence[str], weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`weights` (2**bits, k) summed over each paragraph's scaled n-grams, and the shape matrix.
+    def linear_scores(self, texts: Sequence[str], columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Each weight column summed over each paragraph's scaled n-grams, and the shape matrix.
 
         The same numbers as `transform` followed by a sparse product, without building it.
+        `columns` are 1-D tables of 2**bits weights (float16 keeps them in cache).
         """
         b = self._batch(texts)
         n = b.n
+        scores = np.zeros((n, len(columns)), dtype=np.float64)
         char_buckets = self._char_hashes(b)
-        gathered = weights[char_buckets[0]]
-        for buckets in char_buckets[1:]:
-            gathered += weights[buckets]
-        scores = np.add.reduceat(gathered, b.block_starts, axis=0) if n else np.zeros((0, weights.shape[1]))
-        scores = scores * self._scale(None, b, len(char_buckets))[:n, None]
+        char_scale = self._scale(None, b, len(char_buckets))[:n]
         word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
-        for rows, cols in ((word_rows, word_cols), (bigram_rows, bigram_cols)):
-            scale = self._scale(rows, b, 0)
-            for k in range(weights.shape[1]):
-                scores[:, k] += np.bincount(rows, weights=weights[cols, k], minlength=n + 1)[:n] * scale[:n]
+        word_scale = self._scale(word_rows, b, 0)[:n]
+        bigram_scale = self._scale(bigram_rows, b, 0)[:n]
+        for k, table in enumerate(columns):
+            if n:
+                total = table[char_buckets[0]].astype(np.float32)
+                for buckets in char_buckets[1:]:
+                    total += table[buckets]
+                scores[:, k] = np.add.reduceat(total, b.block_starts) * char_scale
+            scores[:, k] += np.bincount(word_rows, weights=table[word_cols], minlength=n + 1)[:n] * word_scale
+            scores[:, k] += np.bincount(bigram_rows, weights=table[bigram_cols], minlength=n + 1)[:n] * bigram_scale
         return scores, self._shape(b, word_rows, first_cls)
 
     def _shape(self, b: _Batch, word_rows: np.ndarray, first_cls: np.ndarray) -> np.ndarray:
         n = b.n
-        inside = b.cls != PAD_CLASS
+        inside = b.raw != 0
         p = b.owner[inside]
         c = b.cls[inside]
         r = b.raw[inside]

@@ -142,9 +142,12 @@ class Classifier:
         self._featurizer = Featurizer(
             featurizer["bits"], featurizer["char_orders"], arrays["char_classes"], arrays["char_lower"]
         )
-        self._s1_hashed = arrays["s1_hashed"].astype(np.float32)
-        self._s1_shape = arrays["s1_shape"]
-        self._s1_bias = arrays["s1_bias"]
+        # Softmax ignores a shift shared by all classes, so stage one needs only the two logits
+        # relative to the last class: half the table look-ups of three.
+        hashed = arrays["s1_hashed"].astype(np.float32)
+        self._s1_columns = [(hashed[:, k] - hashed[:, -1]).astype(np.float16) for k in range(len(LABELS) - 1)]
+        self._s1_shape = arrays["s1_shape"] - arrays["s1_shape"][:, -1:]
+        self._s1_bias = arrays["s1_bias"] - arrays["s1_bias"][-1]
         self._s2_mean, self._s2_scale = arrays["s2_mean"], arrays["s2_scale"]
         self._s2_layers = []
         for i in range(int(self.config["stage2_layers"])):
@@ -153,8 +156,8 @@ class Classifier:
 
     # -- scoring -----------------------------------------------------------------------------
     def _stage_one(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        scores, shape = self._featurizer.linear_scores(texts, self._s1_hashed)
-        logits = scores.astype(np.float64) + shape @ self._s1_shape + self._s1_bias
+        scores, shape = self._featurizer.linear_scores(texts, self._s1_columns)
+        logits = np.hstack([scores, np.zeros((len(scores), 1))]) + shape @ self._s1_shape + self._s1_bias
         return logits, shape
 
     def _proba_documents(self, documents: Sequence[Sequence[str]]) -> np.ndarray:

@@ -107,7 +107,7 @@ class Trainer:
             self.log(f"stage one, fold {k + 1}/{p['folds']} ({time.time() - start:.1f}s)")
         labelled = y >= 0
         stage_one = self._stage_one(x[labelled], y[labelled], weights[labelled])
-        self.s1_hashed_ = stage_one.coef_[:, : 1 << p["bits"]].T.astype(np.float32)
+        self.s1_hashed_ = stage_one.coef_[:, : 1 << p["bits"]].T.astype(np.float16)
         self.s1_shape_ = stage_one.coef_[:, 1 << p["bits"] :].T.astype(np.float32)
         self.s1_bias_ = stage_one.intercept_.astype(np.float32)
 

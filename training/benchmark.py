@@ -49,13 +49,26 @@ def cold_start(runs: int) -> None:
     print(f"  boilerclf clean page.txt        {clean_time * 1000:8.0f} ms   ratio {clean_time / numpy_time:.2f}x (target <= 4x)")
 
 
-def test_paragraphs(limit: int) -> tuple[list[list[str]], list[str]]:
-    """Documents and labels from our test split, as paragraphs of real-looking text."""
+def about_100_chars(texts: list[str]) -> list[str]:
+    """Paragraphs of about 100 characters: short lines run on into the next, long ones are cut."""
+    out, current = [], ""
+    for text in texts:
+        current = f"{current} {text}".strip()
+        if len(current) >= 90:
+            cut = current.rfind(" ", 0, 110)
+            out.append(current[: cut if cut > 60 else 110])
+            current = ""
+    return out or [current]
+
+
+def test_paragraphs(limit: int, reshape: bool = True) -> tuple[list[list[str]], list[str]]:
+    """Documents from our test split (paragraphs of ~100 characters) and the split's labels."""
     docs, labels = [], []
     with gzip.open(ROOT / "data" / "test.jsonl.gz", "rt", encoding="utf-8") as handle:
         for line in handle:
             doc = json.loads(line)
-            docs.append([p["text"] for p in doc["paragraphs"]])
+            texts = [p["text"] for p in doc["paragraphs"]]
+            docs.append(about_100_chars(texts) if reshape else texts)
             labels.extend(p["label"] for p in doc["paragraphs"])
     out, total = [], 0
     while total < limit:  # repeat the split until the batch is large enough
@@ -84,7 +97,7 @@ def throughput(n_paragraphs: int) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    train_docs, labels = test_paragraphs(1)
+    train_docs, labels = test_paragraphs(1, reshape=False)
     train = [t for d in train_docs for t in d]
     pipeline = make_pipeline(HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=1 << 18), LogisticRegression(max_iter=200))
     pipeline.fit(train, labels[: len(train)])
@@ -111,7 +124,7 @@ def throughput(n_paragraphs: int) -> None:
 
 def memory(size_mb: int) -> None:
     """Peak RSS of `boilerclf clean --jsonl` on a generated corpus of about `size_mb` MB."""
-    docs, _ = test_paragraphs(1)
+    docs, _ = test_paragraphs(1, reshape=False)
     rng = random.Random(0)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "big.jsonl.gz"
