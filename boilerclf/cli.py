@@ -7,18 +7,22 @@ model, a malformed label file) is one line on stderr and exit code 2, never a tr
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import os
 import sys
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterable, Optional, TypeVar
+from typing import IO, Callable, Iterable, Iterator, Optional, TypeVar
 
 import typer
 
 from . import __version__
 from .data import DataError
-from .files import InputError, atomic_output, encode, read_document
+from .corpus import CorpusStats, clean_jsonl, clean_large_text, open_input
+from .files import MAX_DOCUMENT_BYTES, InputError, atomic_output, encode, read_document
 from .model import Classifier, Decision, ModelError, load
 from .segment import join_kept
 
@@ -43,6 +47,11 @@ class SplitChoice(str, Enum):
     auto = "auto"
     lines = "lines"
     blocks = "blocks"
+
+
+class ErrorChoice(str, Enum):
+    stop = "stop"
+    skip = "skip"
 
 
 class Format(str, Enum):
@@ -126,53 +135,172 @@ def render(text: str, decisions: list[Decision], fmt: Format, labels: tuple[str,
     return encode(join_kept(text, [d.paragraph for d in decisions], [d.kept for d in decisions]))
 
 
+@dataclass(frozen=True)
+class CleanJob:
+    """Options of one `clean` run, shared by every input (and sent to worker processes)."""
+
+    model: Optional[str]
+    favor: str
+    split: str
+    fmt: str
+    show_removed: bool
+    several: bool
+
+
+@dataclass
+class FileResult:
+    data: Optional[bytes] = None  # the output, when it goes to standard output
+    notes: list[str] = field(default_factory=list)  # warnings and removed lines, for stderr
+    error: Optional[str] = None
+
+
+def clean_file(job: CleanJob, path: str, target: Optional[Path]) -> FileResult:
+    """Clean one text file into `target` (or into the result, for standard output)."""
+    result = FileResult()
+    try:
+        classifier = load(job.model)
+        if path != "-" and Path(path).is_file() and Path(path).stat().st_size > MAX_DOCUMENT_BYTES and job.fmt == "text":
+            with open_input(path, sys.stdin.buffer) as handle, output_handle(target) as out:
+                undecodable = clean_large_text(classifier, handle, out.write, name=path, favor=job.favor)
+        else:
+            text, undecodable = read_document(path)
+            decisions = classifier.annotate(text, favor=job.favor, split=job.split)
+            data = render(text, decisions, Format(job.fmt), classifier.labels, path if job.several and job.fmt == "jsonl" else None)
+            if job.show_removed:
+                result.notes.extend(f"{d.label}\t{d.paragraph.text}" for d in decisions if not d.kept)
+            if target is None:
+                result.data = data
+            else:
+                with output_handle(target) as out:
+                    out.write(data)
+        if undecodable:
+            result.notes.insert(0, f"boilerclf: warning: {path}: {undecodable} bytes are not UTF-8; passed through unchanged")
+    except (InputError, ModelError) as exc:
+        result.error = str(exc)
+    except OSError as exc:
+        result.error = f"{path}: {exc.strerror or exc}"
+    return result
+
+
+@contextmanager
+def output_handle(target: Optional[Path]) -> Iterator[IO[bytes]]:
+    """Standard output, or an atomically written file (gzip-compressed when it ends in .gz)."""
+    if target is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with atomic_output(target) as handle:
+        if target.suffix == ".gz":
+            with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) as compressed:
+                yield compressed  # type: ignore[misc]
+        else:
+            yield handle
+
+
+def targets_for(inputs: list[tuple[str, Path]], output: Optional[Path], several: bool, fmt: Format) -> list[Optional[Path]]:
+    """Where each input's output goes: standard output, the `-o` file, or a file under `-o`."""
+    if output is None:
+        return [None] * len(inputs)
+    if not (several or output.is_dir()):
+        return [output]
+    suffix = ".jsonl" if fmt is Format.jsonl else ""
+    return [output / name.with_name(name.name + suffix) for _, name in inputs]
+
+
 @app.command()
 @friendly
 def clean(
     files: list[str] = typer.Argument(..., help="Text files; `-` reads standard input; directories need --recursive."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file, or directory for several inputs."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file, or directory for several inputs (.gz compresses)."),
     favor: FavorChoice = FavorOption,
     model: Optional[Path] = ModelOption,
     split: SplitChoice = SplitOption,
     recursive: bool = typer.Option(False, "-r", "--recursive", help="Clean every file under directory inputs."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Clean this many files at once (processes)."),
     show_removed: bool = typer.Option(False, "--show-removed", help="Print what was dropped, with its label, to stderr."),
     fmt: Format = typer.Option(Format.text, "--format", help="text: the cleaned text; jsonl: one record per paragraph."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="Inputs are JSONL corpora (plain or gzip): clean a field of each record."),
+    text_field: str = typer.Option("text", "--text-field", help="With --jsonl: the field holding the text."),
+    keep_original: Optional[str] = typer.Option(None, "--keep-original", help="With --jsonl: keep the old text in this field."),
+    id_field: Optional[str] = typer.Option(None, "--id-field", help="With --jsonl: the record id written to --removed-to."),
+    removed_to: Optional[Path] = typer.Option(None, "--removed-to", help="With --jsonl: write removed paragraphs here, for audit."),
+    on_error: ErrorChoice = typer.Option(ErrorChoice.stop, "--on-error", help="With --jsonl: stop at a malformed record, or skip it."),
 ) -> None:
     """Print the document(s) with appeals and debris removed, kept text byte for byte."""
-    classifier = load(model)
+    load(model)  # a bad --model fails here, once, before any input is read
+    if jsonl:
+        clean_corpora(files, output, model, favor.value, split.value, text_field, keep_original, id_field, removed_to, on_error)
+        return
     inputs, errors = expand_inputs(files, recursive)
     several = len(inputs) + len(errors) > 1 or any(Path(f).is_dir() for f in files if f != "-")
     if output is not None and several and output.exists() and not output.is_dir():
         raise InputError(f"{output}: several inputs need an output directory, and this is a file")
+    targets = targets_for(inputs, output, several, fmt)
     input_paths = {Path(p).resolve() for p, _ in inputs if p != "-"}
-    for path, name in inputs:
-        try:
-            text, undecodable = read_document(path)
-            if undecodable:
-                typer.echo(f"boilerclf: warning: {path}: {undecodable} bytes are not UTF-8; passed through unchanged", err=True)
-            decisions = classifier.annotate(text, favor=favor.value, split=split.value)
-            data = render(text, decisions, fmt, classifier.labels, path if several and fmt is Format.jsonl else None)
-            if show_removed:
-                for d in decisions:
-                    if not d.kept:
-                        typer.echo(f"{d.label}\t{d.paragraph.text}", err=True)
-            if output is None:
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
-                continue
-            target = output / name if several or output.is_dir() else output
-            if fmt is Format.jsonl and (several or output.is_dir()):
-                target = target.with_name(target.name + ".jsonl")
-            if target.resolve() in input_paths:
-                raise InputError(f"{target}: refusing to write over an input file")
-            with atomic_output(target) as handle:
-                handle.write(data)
-        except (InputError, OSError) as exc:
-            errors.append(str(exc) if isinstance(exc, InputError) else f"{path}: {exc.strerror or exc}")
+    job = CleanJob(str(model) if model else None, favor.value, split.value, fmt.value, show_removed, several)
+    todo = []
+    for (path, _), target in zip(inputs, targets):
+        if target is not None and target.resolve() in input_paths:
+            errors.append(f"{target}: refusing to write over an input file")
+        else:
+            todo.append((path, target))
+    for result in run_jobs(job, todo, jobs, show_progress=output is not None and len(todo) > 1 and sys.stderr.isatty()):
+        for note in result.notes:
+            typer.echo(note, err=True)
+        if result.error:
+            errors.append(result.error)
+        elif result.data is not None:
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.buffer.flush()
     for message in errors:
         fail(message)
     if errors:
         raise typer.Exit(2)
+
+
+def run_jobs(job: CleanJob, todo: list[tuple[str, Optional[Path]]], jobs: int, show_progress: bool) -> Iterator[FileResult]:
+    """Results of `clean_file` in input order: in this process, or in `jobs` worker processes."""
+    if jobs > 1 and len(todo) > 1 and not any(path == "-" for path, _ in todo):
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=jobs, return_as="generator")(delayed(clean_file)(job, p, t) for p, t in todo)
+    else:
+        results = (clean_file(job, p, t) for p, t in todo)
+    if not show_progress:
+        yield from results
+        return
+    with typer.progressbar(results, length=len(todo), label="cleaning", file=sys.stderr) as bar:
+        yield from bar
+
+
+def clean_corpora(
+    files: list[str], output: Optional[Path], model: Optional[Path], favor: str, split: str, text_field: str,
+    keep_original: Optional[str], id_field: Optional[str], removed_to: Optional[Path], on_error: ErrorChoice,
+) -> None:
+    """`clean --jsonl`: stream every corpus into one output (standard output, or `-o`)."""
+    classifier = load(model)
+    for path in files:
+        if path != "-" and not Path(path).is_file():
+            raise InputError(f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file")
+        if output is not None and path != "-" and Path(path).resolve() == output.resolve():
+            raise InputError(f"{output}: refusing to write over an input file")
+    total = CorpusStats()
+    with output_handle(output) as out, (output_handle(removed_to) if removed_to else nullcontext()) as side:
+        for path in files:
+            with open_input(path, sys.stdin.buffer) as handle:
+                stats = clean_jsonl(
+                    classifier, handle, out.write, name="<stdin>" if path == "-" else path, text_field=text_field,
+                    keep_original=keep_original, id_field=id_field, removed=side.write if side else None,
+                    on_error=on_error.value, favor=favor, split=split, warn=lambda m: typer.echo(f"boilerclf: warning: {m}", err=True),
+                )
+            total.records += stats.records
+            total.skipped += stats.skipped
+            total.paragraphs += stats.paragraphs
+            for label, count in stats.removed.items():
+                total.removed[label] = total.removed.get(label, 0) + count
+    removed = ", ".join(f"{count} {label}" for label, count in sorted(total.removed.items())) or "nothing"
+    skipped = f"; {total.skipped} malformed records skipped" if total.skipped else ""
+    typer.echo(f"boilerclf: {total.records} records cleaned, {total.paragraphs} paragraphs, removed {removed}{skipped}", err=True)
 
 
 @app.command()

@@ -218,11 +218,14 @@ class Classifier:
         self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto"
     ) -> list[list[Decision]]:
         """`annotate` for many documents, scored together (much faster than one by one)."""
-        segmented = [segment(text, split) for text in texts]
-        proba = self._proba_documents([[p.text for p in paragraphs] for paragraphs in segmented])
+        return self.decide_batch([segment(text, split) for text in texts], favor=favor)
+
+    def decide_batch(self, documents: Sequence[Sequence[Paragraph]], *, favor: Favor = "balanced") -> list[list[Decision]]:
+        """Decisions for documents already split into paragraphs (see `segment`)."""
+        proba = self._proba_documents([[p.text for p in paragraphs] for paragraphs in documents])
         labels = self._labels(proba, favor)
         results, i = [], 0
-        for paragraphs in segmented:
+        for paragraphs in documents:
             results.append(
                 [
                     Decision(p, labels[i + j], tuple(float(v) for v in proba[i + j]), labels[i + j] == "body")

@@ -141,7 +141,7 @@ def sparse_file(path: Path, size: int) -> Path:
         (lambda d: d / "missing.txt", "no such file"),
         (lambda d: d, "is a directory"),
         (lambda d: (d / "bin.dat").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00") and d / "bin.dat", "binary"),
-        (lambda d: sparse_file(d / "huge.txt", 200 * 1024 * 1024), "MiB"),
+        (lambda d: sparse_file(d / "huge.txt", 200 * 1024 * 1024), "binary"),
     ],
     ids=["missing", "directory", "binary", "200MB"],
 )
@@ -196,3 +196,97 @@ def test_refuses_to_write_over_its_input(page: Path) -> None:
     result = run("clean", str(page), "-o", str(page))
     assert result.returncode == 2 and "refusing to write over an input" in result.stderr.decode()
     assert page.read_text() == PAGE
+
+
+def test_large_text_is_streamed_in_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from boilerclf import cli
+
+    monkeypatch.setattr(cli, "MAX_DOCUMENT_BYTES", 100)
+    path = tmp_path / "big.txt"
+    path.write_text(PAGE)
+    out = tmp_path / "out.txt"
+    result = CliRunner().invoke(cli.app, ["clean", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == boilerclf.clean(PAGE)  # one window: the same as the whole document
+
+
+def write_corpus(path: Path, records: list, cut: bool = False) -> None:
+    import gzip
+
+    data = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records).encode()
+    if path.suffix == ".gz":
+        data = gzip.compress(data)
+    path.write_bytes(data[: len(data) // 2] if cut else data)
+
+
+def test_jsonl_corpus_keeps_order_and_fields(tmp_path: Path) -> None:
+    corpus = tmp_path / "in.jsonl.gz"
+    records = [{"id": i, "text": PAGE if i % 2 else "Only one line of text.", "lang": "en"} for i in range(7)]
+    write_corpus(corpus, records)
+    out, side = tmp_path / "out.jsonl.gz", tmp_path / "removed.jsonl"
+    result = run("clean", "--jsonl", str(corpus), "-o", str(out), "--keep-original", "raw", "--removed-to", str(side), "--id-field", "id")
+    assert result.returncode == 0, result.stderr
+    import gzip
+
+    cleaned = [json.loads(line) for line in gzip.decompress(out.read_bytes()).decode().splitlines()]
+    assert [r["id"] for r in cleaned] == list(range(7))
+    assert all(r["raw"] == records[r["id"]]["text"] and r["lang"] == "en" for r in cleaned)
+    assert cleaned[1]["text"] == boilerclf.clean(PAGE)
+    removed = [json.loads(line) for line in side.read_text().splitlines()]
+    expected = [(i, d.paragraph.text) for i, r in enumerate(records) for d in boilerclf.load().annotate(r["text"]) if not d.kept]
+    assert [(r["id"], r["text"]) for r in removed] == expected
+    assert all(r["label"] in ("appeal", "debris") for r in removed)
+    assert "7 records cleaned" in result.stderr.decode()
+
+
+def test_jsonl_from_stdin_to_stdout() -> None:
+    stdin = (json.dumps({"text": PAGE}) + "\n").encode()
+    result = run("clean", "--jsonl", "-", stdin=stdin)
+    assert json.loads(result.stdout)["text"] == boilerclf.clean(PAGE)
+
+
+@pytest.mark.parametrize(
+    "records, cut, fragment",
+    [
+        ([{"text": "a"}, "{not json", {"text": "b"}], None, "line 2: malformed JSON"),
+        ([{"text": "a"}, {"body": "no text field"}], None, "line 2: no text field 'text'"),
+        ([{"text": "a"}, ["a", "list"]], None, "line 2: a record must be a JSON object"),
+        ([{"text": f"{i} {PAGE}"} for i in range(300)], True, "cut short"),
+    ],
+    ids=["malformed", "missing-field", "not-object", "truncated-gzip"],
+)
+def test_bad_corpus_records(tmp_path: Path, records: list, cut: bool, fragment: str) -> None:
+    corpus = tmp_path / ("in.jsonl.gz" if cut else "in.jsonl")
+    write_corpus(corpus, records, cut)
+    out = tmp_path / "out.jsonl"
+    result = run("clean", "--jsonl", str(corpus), "-o", str(out))
+    assert_one_line_error(result, fragment)
+    assert not out.exists()
+
+
+def test_skip_bad_records_and_count_them(tmp_path: Path) -> None:
+    corpus = tmp_path / "in.jsonl"
+    write_corpus(corpus, [{"text": "One."}, "{broken", {"x": 1}, {"text": "Two."}])
+    out = tmp_path / "out.jsonl"
+    result = run("clean", "--jsonl", "--on-error", "skip", str(corpus), "-o", str(out))
+    assert result.returncode == 0
+    assert len(out.read_text().splitlines()) == 2
+    err = result.stderr.decode()
+    assert "line 2" in err and "line 3" in err and "2 malformed records skipped" in err
+
+
+def test_parallel_directory_matches_serial(tmp_path: Path) -> None:
+    tree = tmp_path / "in"
+    tree.mkdir()
+    for i in range(4):
+        (tree / f"{i}.txt").write_text(PAGE if i % 2 else PAGE.upper())
+    (tree / "bad.bin").write_bytes(b"\x00\x01")
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    first = run("clean", "-r", str(tree), "-o", str(serial))
+    second = run("clean", "-r", "-j", "2", str(tree), "-o", str(parallel))
+    assert first.returncode == second.returncode == 2
+    assert "bad.bin: looks like a binary file" in second.stderr.decode()
+    for i in range(4):
+        assert (serial / f"{i}.txt").read_bytes() == (parallel / f"{i}.txt").read_bytes()
