@@ -10,6 +10,7 @@ import functools
 import gzip
 import json
 import os
+import shutil
 import sys
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -97,6 +98,8 @@ def main(
 ModelOption = typer.Option(None, "--model", help="Model directory (default: $BOILERCLF_MODEL, else the packaged model).")
 FavorOption = typer.Option(FavorChoice.balanced, "--favor", help="precision: least boilerplate left; recall: least body lost.")
 SplitOption = typer.Option(SplitChoice.auto, "--split", help="Paragraphs are lines, blank-line separated blocks, or auto.")
+RulesOption = typer.Option(None, "--rules", help="A rules file (TOML or YAML) applied on top of the model.")
+LangOption = typer.Option(None, "--lang", help="The documents' language, for rules limited to one language.")
 
 
 def expand_inputs(files: list[str], recursive: bool) -> tuple[list[tuple[str, Path]], list[str]]:
@@ -123,6 +126,8 @@ def expand_inputs(files: list[str], recursive: bool) -> tuple[list[tuple[str, Pa
 
 def decision_record(decision: Decision, labels: Iterable[str], source: str | None) -> dict:
     record = {"start": decision.paragraph.start, "end": decision.paragraph.end, "label": decision.label, "kept": decision.kept}
+    if decision.rule:
+        record["rule"] = decision.rule
     record["probabilities"] = {label: round(p, 5) for label, p in zip(labels, decision.probabilities)}
     record["text"] = decision.paragraph.text
     return {"file": source, **record} if source is not None else record
@@ -140,6 +145,8 @@ class CleanJob:
     """Options of one `clean` run, shared by every input (and sent to worker processes)."""
 
     model: Optional[str]
+    rules: Optional[str]
+    lang: Optional[str]
     favor: str
     split: str
     fmt: str
@@ -158,16 +165,16 @@ def clean_file(job: CleanJob, path: str, target: Optional[Path]) -> FileResult:
     """Clean one text file into `target` (or into the result, for standard output)."""
     result = FileResult()
     try:
-        classifier = load(job.model)
+        classifier = load(job.model, rules=job.rules)
         if path != "-" and Path(path).is_file() and Path(path).stat().st_size > MAX_DOCUMENT_BYTES and job.fmt == "text":
             with open_input(path, sys.stdin.buffer) as handle, output_handle(target) as out:
                 undecodable = clean_large_text(classifier, handle, out.write, name=path, favor=job.favor)
         else:
             text, undecodable = read_document(path)
-            decisions = classifier.annotate(text, favor=job.favor, split=job.split)
+            decisions = classifier.annotate(text, favor=job.favor, split=job.split, lang=job.lang)
             data = render(text, decisions, Format(job.fmt), classifier.labels, path if job.several and job.fmt == "jsonl" else None)
             if job.show_removed:
-                result.notes.extend(f"{d.label}\t{d.paragraph.text}" for d in decisions if not d.kept)
+                result.notes.extend(f"{d.label}\t{d.paragraph.text}" + (f"\t[rule: {d.rule}]" if d.rule else "") for d in decisions if not d.kept)
             if target is None:
                 result.data = data
             else:
@@ -214,6 +221,8 @@ def clean(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file, or directory for several inputs (.gz compresses)."),
     favor: FavorChoice = FavorOption,
     model: Optional[Path] = ModelOption,
+    rules: Optional[Path] = RulesOption,
+    lang: Optional[str] = LangOption,
     split: SplitChoice = SplitOption,
     recursive: bool = typer.Option(False, "-r", "--recursive", help="Clean every file under directory inputs."),
     jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Clean this many files at once (processes)."),
@@ -227,9 +236,9 @@ def clean(
     on_error: ErrorChoice = typer.Option(ErrorChoice.stop, "--on-error", help="With --jsonl: stop at a malformed record, or skip it."),
 ) -> None:
     """Print the document(s) with appeals and debris removed, kept text byte for byte."""
-    load(model)  # a bad --model fails here, once, before any input is read
+    load(model, rules=rules)  # a bad --model or --rules fails here, once, before any input is read
     if jsonl:
-        clean_corpora(files, output, model, favor.value, split.value, text_field, keep_original, id_field, removed_to, on_error)
+        clean_corpora(files, output, load(model, rules=rules), favor.value, split.value, text_field, keep_original, id_field, removed_to, on_error)
         return
     inputs, errors = expand_inputs(files, recursive)
     several = len(inputs) + len(errors) > 1 or any(Path(f).is_dir() for f in files if f != "-")
@@ -237,7 +246,9 @@ def clean(
         raise InputError(f"{output}: several inputs need an output directory, and this is a file")
     targets = targets_for(inputs, output, several, fmt)
     input_paths = {Path(p).resolve() for p, _ in inputs if p != "-"}
-    job = CleanJob(str(model) if model else None, favor.value, split.value, fmt.value, show_removed, several)
+    job = CleanJob(
+        str(model) if model else None, str(rules) if rules else None, lang, favor.value, split.value, fmt.value, show_removed, several
+    )
     todo = []
     for (path, _), target in zip(inputs, targets):
         if target is not None and target.resolve() in input_paths:
@@ -274,11 +285,10 @@ def run_jobs(job: CleanJob, todo: list[tuple[str, Optional[Path]]], jobs: int, s
 
 
 def clean_corpora(
-    files: list[str], output: Optional[Path], model: Optional[Path], favor: str, split: str, text_field: str,
+    files: list[str], output: Optional[Path], classifier: Classifier, favor: str, split: str, text_field: str,
     keep_original: Optional[str], id_field: Optional[str], removed_to: Optional[Path], on_error: ErrorChoice,
 ) -> None:
     """`clean --jsonl`: stream every corpus into one output (standard output, or `-o`)."""
-    classifier = load(model)
     for path in files:
         if path != "-" and not Path(path).is_file():
             raise InputError(f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file")
@@ -309,28 +319,31 @@ def classify(
     files: list[str] = typer.Argument(..., help="Text files; `-` reads standard input."),
     favor: FavorChoice = FavorOption,
     model: Optional[Path] = ModelOption,
+    rules: Optional[Path] = RulesOption,
+    lang: Optional[str] = LangOption,
     split: SplitChoice = SplitOption,
     fmt: Format = typer.Option(Format.text, "--format", help="text: a table; jsonl: one record per paragraph."),
 ) -> None:
-    """Show each paragraph with its label and probability."""
-    classifier = load(model)
+    """Show each paragraph with its label and probability (and the rule that decided, if any)."""
+    classifier = load(model, rules=rules)
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     for path in files:
         text, _ = read_document(path)
-        decisions = classifier.annotate(text, favor=favor.value, split=split.value)
+        decisions = classifier.annotate(text, favor=favor.value, split=split.value, lang=lang)
         if fmt is Format.jsonl:
             sys.stdout.buffer.write(render(text, decisions, fmt, classifier.labels, path if len(files) > 1 else None))
             continue
         for i, d in enumerate(decisions, 1):
             p = max(d.probabilities) if not d.kept else d.probabilities[0]
             snippet = " ".join(d.paragraph.text.split())
+            rule = f"[rule: {d.rule}] " if d.rule else ""
             if colour:
                 width = max(20, os.get_terminal_size().columns - 24) if sys.stdout.isatty() else 100
                 snippet = snippet if len(snippet) <= width else snippet[: width - 1] + "…"
                 label = typer.style(f"{d.label:<7}", fg=COLOURS[d.label], bold=d.kept)
-                typer.echo(f"{i:>5}  {label} {p:5.3f}  {snippet}")
+                typer.echo(f"{i:>5}  {label} {p:5.3f}  {rule}{snippet}")
             else:
-                sys.stdout.buffer.write(encode(f"{i}\t{d.label}\t{p:.3f}\t{snippet}\n"))
+                sys.stdout.buffer.write(encode(f"{i}\t{d.label}\t{p:.3f}\t{rule}{snippet}\n"))
 
 
 @app.command()
@@ -366,13 +379,14 @@ def evaluate(
     files: list[Path] = typer.Argument(..., help="Labelled JSONL documents (plain or gzip)."),
     favor: FavorChoice = FavorOption,
     model: Optional[Path] = ModelOption,
+    rules: Optional[Path] = RulesOption,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report as JSON here."),
 ) -> None:
     """Score the model on labelled documents: per label, keep/drop, retention, leakage."""
     from .data import iter_documents
     from .evaluate import evaluate as run
 
-    classifier = load(model)
+    classifier = load(model, rules=rules)
     report = {}
     for path in files:
         if not path.is_file():
@@ -407,3 +421,91 @@ def print_report(name: str, report: dict) -> None:
                 row(f"{key[3:]}={value}", o)
     if "confusion" in report["overall"]:
         typer.echo("confusion (rows gold, columns predicted): " + json.dumps(report["overall"]["confusion"]))
+
+
+@app.command()
+@friendly
+def label(
+    files: list[str] = typer.Argument(None, help="Text files to pre-label; with --serve, the label file to correct."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Where to write the pre-labelled JSONL."),
+    serve_file: bool = typer.Option(False, "--serve", help="Open the labelling page for a label file."),
+    port: int = typer.Option(0, "--port", help="With --serve: the port (default: a free one)."),
+    uncertain_first: bool = typer.Option(False, "--uncertain-first", help="Put the documents the model is least sure of first."),
+    recursive: bool = typer.Option(False, "-r", "--recursive", help="Pre-label every file under directory inputs."),
+    favor: FavorChoice = FavorOption,
+    model: Optional[Path] = ModelOption,
+    split: SplitChoice = SplitOption,
+) -> None:
+    """Pre-label pages with the model (so a person only corrects), or correct them in a browser."""
+    if serve_file:
+        if not files or len(files) != 1:
+            raise InputError("--serve takes exactly one label file")
+        from .serve import serve
+
+        serve(Path(files[0]), port=port, ready=lambda url: typer.echo(f"boilerclf: labelling {files[0]} at {url} (Ctrl-C to stop)", err=True))
+        return
+    if not files or output is None:
+        raise InputError("give the pages to pre-label and -o labels.jsonl (or --serve labels.jsonl)")
+    inputs, errors = expand_inputs(files, recursive)
+    if errors:
+        raise InputError(errors[0])
+    if output.exists() and output.resolve() in {Path(p).resolve() for p, _ in inputs if p != "-"}:
+        raise InputError(f"{output}: refusing to write over an input file")
+    from .labels import prelabel
+
+    named = []
+    for path, name in inputs:
+        text, _ = read_document(path)
+        named.append((str(name) if path != "-" else "stdin", text))
+    records = prelabel(load(model), named, favor=favor.value, split=split.value, uncertain_first=uncertain_first)
+    with output_handle(output) as out:
+        for record in records:
+            out.write(encode(json.dumps(record, ensure_ascii=False) + "\n"))
+    typer.echo(f"boilerclf: {len(records)} documents pre-labelled into {output}", err=True)
+
+
+@app.command()
+@friendly
+def train(
+    data: list[str] = typer.Option(..., "--data", help="Your labelled documents: JSONL, CSV, Parquet, a saved dataset or a Hub id."),
+    out: Path = typer.Option(..., "--out", help="The new model directory."),
+    base: bool = typer.Option(True, "--base/--no-base", help="Train together with boilerclf's own data (default)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same data and seed give the same model."),
+    holdout: float = typer.Option(0.2, "--holdout", min=0.0, max=0.9, help="Share of your documents held out to score the model."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model directory."),
+    model: Optional[Path] = typer.Option(None, "--model", help="The model to compare with (default: the packaged one)."),
+) -> None:
+    """Train a model on your labels (with boilerclf's data by default), and score it before/after."""
+    if out.exists() and any(out.iterdir()) and not force:
+        raise InputError(f"{out}: exists and is not empty; choose another --out or add --force")
+    try:
+        import sklearn  # noqa: F401
+        from .train import train_with_user_data
+    except ImportError:
+        raise InputError("training needs scikit-learn and datasets: pip install 'boilerclf[train]'") from None
+    from .labels import read_labelled
+
+    docs = []
+    for source in data:
+        loaded = read_labelled(source)
+        typer.echo(f"boilerclf: {source}: {len(loaded)} documents, {sum(len(d.texts) for d in loaded)} paragraphs", err=True)
+        docs.extend(loaded)
+    if not docs:
+        raise InputError("no labelled documents in --data")
+    staging = out.with_name(f".{out.name}.training")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _, report = train_with_user_data(
+            docs, staging, base=base, seed=seed, holdout_share=holdout, reference=load(model),
+            log=lambda message: typer.echo(f"boilerclf: {message}", err=True),
+        )
+        (staging / "report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for when in ("before", "after"):
+        for name, metrics in report[when].items():
+            typer.echo(f"{when:>6} {name}: {summary_line(metrics)}")
+    typer.echo(f"boilerclf: model written to {out}; use it with --model {out} or BOILERCLF_MODEL={out}", err=True)

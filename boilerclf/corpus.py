@@ -75,7 +75,8 @@ def clean_jsonl(
 
     def flush() -> None:
         texts = [record[text_field] for _, record in pending]
-        results = classifier.annotate_batch(texts, favor=favor, split=split)
+        langs = [record.get("lang") if isinstance(record.get("lang"), str) else None for _, record in pending]
+        results = classifier.annotate_batch(texts, favor=favor, split=split, langs=langs)
         for (number, record), text, decisions in zip(pending, texts, results):
             kept = join_kept(text, [d.paragraph for d in decisions], [d.kept for d in decisions])
             if keep_original:

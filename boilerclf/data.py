@@ -71,3 +71,15 @@ def _parse(line: str, path: Path, number: int) -> Document:
 
 def read_documents(*paths: str | Path) -> list[Document]:
     return [doc for path in paths for doc in iter_documents(path)]
+
+
+def base_data_path(split: str) -> Path:
+    """Our labelled split `split` (train, validation or test): in the package, or the source tree."""
+    name = f"{split}.jsonl.gz"
+    packaged = Path(__file__).parent / "_data" / name
+    if packaged.is_file():
+        return packaged
+    source = Path(__file__).resolve().parent.parent / "data" / name
+    if source.is_file():
+        return source
+    raise DataError(f"the shipped training data ({name}) is missing from this installation; reinstall boilerclf")

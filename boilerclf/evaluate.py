@@ -78,5 +78,6 @@ def predict_documents(classifier: Classifier, docs: Sequence[Document], *, favor
     """Labels for the paragraphs of each document as given (no re-segmentation)."""
     out: list[list[str]] = []
     for start in range(0, len(docs), chunk):
-        out.extend(classifier.predict_documents([d.texts for d in docs[start : start + chunk]], favor=favor))
+        part = docs[start : start + chunk]
+        out.extend(classifier.predict_documents([d.texts for d in part], favor=favor, langs=[d.meta.get("lang") for d in part]))
     return out

@@ -21,6 +21,7 @@ import numpy as np
 
 from .context import context_features
 from .features import SHAPE_NAMES, Featurizer
+from .rules import Rule, first_match, load_rules
 from .segment import Paragraph, SplitMode, join_kept, segment
 
 LABELS = ("body", "appeal", "debris")
@@ -45,6 +46,7 @@ class Decision:
     label: str
     probabilities: tuple[float, float, float]
     kept: bool
+    rule: str | None = None  # the name of the user rule that decided, if one did
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -130,11 +132,13 @@ class Classifier:
 
     Args:
         path: a model directory; by default `$BOILERCLF_MODEL`, else the packaged model.
+        rules: user rules applied on top of the model (see `boilerclf.rules`), or a rules file.
     """
 
     labels: tuple[str, ...] = LABELS
 
-    def __init__(self, path: str | os.PathLike[str] | None = None):
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, rules: Sequence[Rule] | str | os.PathLike[str] | None = None):
+        self.rules: list[Rule] = load_rules(rules) if isinstance(rules, (str, os.PathLike)) else list(rules or [])
         chosen = path if path is not None else os.environ.get("BOILERCLF_MODEL") or default_model_path()
         self.path = Path(chosen)
         self.config, arrays = _read_model(self.path)
@@ -182,81 +186,115 @@ class Classifier:
                 x = np.maximum(x, 0.0)
         return _softmax(x.astype(np.float64))
 
-    def _labels(self, proba: np.ndarray, favor: Favor) -> list[str]:
-        keep = self._keep(proba, favor)
-        other = np.where(proba[:, 1] >= proba[:, 2], 1, 2)
-        return [LABELS[0] if k else LABELS[o] for k, o in zip(keep, other)]
-
-    def _keep(self, proba: np.ndarray, favor: Favor) -> np.ndarray:
+    def _decide(
+        self, documents: Sequence[Sequence[str]], favor: Favor, langs: Sequence[str | None] | None = None
+    ) -> tuple[np.ndarray, list[str], list[str | None]]:
+        """Probabilities, labels and the rule (if any) behind each label, for documents end to end."""
         if favor not in self.thresholds:
             raise ValueError(f"unknown favor {favor!r}: use precision, balanced or recall")
-        return proba[:, 0] >= self.thresholds[favor]
+        proba = self._proba_documents(documents)
+        keep = proba[:, 0] >= self.thresholds[favor]
+        other = np.where(proba[:, 1] >= proba[:, 2], 1, 2)
+        labels = [LABELS[0] if k else LABELS[o] for k, o in zip(keep, other)]
+        fired: list[str | None] = [None] * len(labels)
+        if self.rules:
+            i = 0
+            for d, doc in enumerate(documents):
+                lang = langs[d] if langs is not None else None
+                for text in doc:
+                    rule = first_match(self.rules, text, lang)
+                    if rule is not None:
+                        labels[i], fired[i] = rule.label, rule.name
+                    i += 1
+        return proba, labels, fired
 
-    # -- public API --------------------------------------------------------------------------
-    def predict_proba(self, paragraphs: Sequence[str]) -> np.ndarray:
-        """Probabilities (n, 3), columns in `labels` order, for the paragraphs of one document."""
-        return self._proba_documents([list(paragraphs)])
-
-    def predict(self, paragraphs: Sequence[str], *, favor: Favor = "balanced") -> list[str]:
-        """A label per paragraph of one document: `body` exactly where `clean` would keep it."""
-        return self._labels(self.predict_proba(paragraphs), favor)
-
-    def predict_documents(self, documents: Sequence[Sequence[str]], *, favor: Favor = "balanced") -> list[list[str]]:
-        """`predict` for many documents (each a list of paragraphs), scored together."""
-        labels = self._labels(self._proba_documents(documents), favor)
+    def _split(self, values: Sequence, documents: Sequence[Sequence]) -> list[list]:
         out, i = [], 0
         for doc in documents:
-            out.append(labels[i : i + len(doc)])
+            out.append(list(values[i : i + len(doc)]))
             i += len(doc)
         return out
 
-    def annotate(self, text: str, *, favor: Favor = "balanced", split: SplitMode = "auto") -> list[Decision]:
+    # -- public API --------------------------------------------------------------------------
+    def predict_proba(self, paragraphs: Sequence[str]) -> np.ndarray:
+        """Probabilities (n, 3), columns in `labels` order, for the paragraphs of one document.
+
+        The model's own probabilities: rules change labels, not probabilities.
+        """
+        return self._proba_documents([list(paragraphs)])
+
+    def predict(self, paragraphs: Sequence[str], *, favor: Favor = "balanced", lang: str | None = None) -> list[str]:
+        """A label per paragraph of one document: `body` exactly where `clean` would keep it."""
+        return self.predict_documents([paragraphs], favor=favor, langs=[lang])[0]
+
+    def proba_documents(self, documents: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`predict_proba` for many documents, scored together: one array per document."""
+        proba = self._proba_documents(documents)
+        return np.split(proba, np.cumsum([len(doc) for doc in documents])[:-1]) if documents else []
+
+    def predict_documents(
+        self, documents: Sequence[Sequence[str]], *, favor: Favor = "balanced", langs: Sequence[str | None] | None = None
+    ) -> list[list[str]]:
+        """`predict` for many documents (each a list of paragraphs), scored together."""
+        return self._split(self._decide(documents, favor, langs)[1], documents)
+
+    def annotate(
+        self, text: str, *, favor: Favor = "balanced", split: SplitMode = "auto", lang: str | None = None
+    ) -> list[Decision]:
         """Each paragraph of `text` with its offsets, label, probabilities and keep decision."""
-        return self.annotate_batch([text], favor=favor, split=split)[0]
+        return self.annotate_batch([text], favor=favor, split=split, langs=[lang])[0]
 
     def annotate_batch(
-        self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto"
+        self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto",
+        langs: Sequence[str | None] | None = None,
     ) -> list[list[Decision]]:
         """`annotate` for many documents, scored together (much faster than one by one)."""
-        return self.decide_batch([segment(text, split) for text in texts], favor=favor)
+        return self.decide_batch([segment(text, split) for text in texts], favor=favor, langs=langs)
 
-    def decide_batch(self, documents: Sequence[Sequence[Paragraph]], *, favor: Favor = "balanced") -> list[list[Decision]]:
+    def decide_batch(
+        self, documents: Sequence[Sequence[Paragraph]], *, favor: Favor = "balanced",
+        langs: Sequence[str | None] | None = None,
+    ) -> list[list[Decision]]:
         """Decisions for documents already split into paragraphs (see `segment`)."""
-        proba = self._proba_documents([[p.text for p in paragraphs] for paragraphs in documents])
-        labels = self._labels(proba, favor)
-        results, i = [], 0
-        for paragraphs in documents:
-            results.append(
-                [
-                    Decision(p, labels[i + j], tuple(float(v) for v in proba[i + j]), labels[i + j] == "body")
-                    for j, p in enumerate(paragraphs)
-                ]
-            )
-            i += len(paragraphs)
-        return results
+        texts = [[p.text for p in paragraphs] for paragraphs in documents]
+        proba, labels, fired = self._decide(texts, favor, langs)
+        flat = [p for paragraphs in documents for p in paragraphs]
+        decisions = [
+            Decision(p, label, tuple(float(v) for v in row), label == "body", rule)
+            for p, label, row, rule in zip(flat, labels, proba, fired)
+        ]
+        return self._split(decisions, documents)
 
-    def clean(self, text: str, *, favor: Favor = "balanced", split: SplitMode = "auto") -> str:
+    def clean(
+        self, text: str, *, favor: Favor = "balanced", split: SplitMode = "auto", lang: str | None = None
+    ) -> str:
         """The kept paragraphs of `text`, byte for byte, each with its original separator."""
-        return self.clean_batch([text], favor=favor, split=split)[0]
+        return self.clean_batch([text], favor=favor, split=split, langs=[lang])[0]
 
-    def clean_batch(self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto") -> list[str]:
+    def clean_batch(
+        self, texts: Iterable[str], *, favor: Favor = "balanced", split: SplitMode = "auto",
+        langs: Sequence[str | None] | None = None,
+    ) -> list[str]:
         """`clean` for many documents, scored together."""
         texts = list(texts)
-        decisions = self.annotate_batch(texts, favor=favor, split=split)
+        decisions = self.annotate_batch(texts, favor=favor, split=split, langs=langs)
         return [
             join_kept(text, [d.paragraph for d in doc], [d.kept for d in doc]) for text, doc in zip(texts, decisions)
         ]
 
 
-_cache: dict[str, Classifier] = {}
+_cache: dict[tuple[str, str | None], Classifier] = {}
 _cache_lock = threading.Lock()
 
 
-def load(path: str | os.PathLike[str] | None = None) -> Classifier:
-    """A `Classifier` for `path` (default: `$BOILERCLF_MODEL`, else the packaged model), cached."""
+def load(path: str | os.PathLike[str] | None = None, *, rules: str | os.PathLike[str] | None = None) -> Classifier:
+    """A `Classifier` for `path` (default: `$BOILERCLF_MODEL`, else the packaged model), cached.
+
+    `rules` is a rules file applied on top of the model; each (model, rules) pair is loaded once.
+    """
     chosen = path if path is not None else os.environ.get("BOILERCLF_MODEL") or default_model_path()
-    key = str(Path(chosen).resolve())
+    key = (str(Path(chosen).resolve()), str(Path(rules).resolve()) if rules is not None else None)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = Classifier(key)
+            _cache[key] = Classifier(key[0], rules=rules)
         return _cache[key]

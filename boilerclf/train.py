@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .context import context_features
-from .data import Document
+from .data import DataError, Document
 from .evaluate import predict_documents, score
 from .features import Featurizer, build_char_tables
 from .model import FAVORS, LABELS, Classifier, _softmax, save_model, standardize
@@ -26,10 +26,13 @@ DEFAULTS = {
     "bits": 18,
     "char_orders": [2, 3, 4],
     "alpha": 2e-6,
-    "epochs": 12,
+    "epochs": 8,
     "hidden": [64],
     "folds": 4,
     "body_weight": 1.5,
+    "batch_size": 1024,
+    "learning_rate": 3e-3,
+    "mlp_epochs": 15,
 }
 
 
@@ -116,8 +119,8 @@ class Trainer:
         self.s2_scale_ = np.maximum(context.std(axis=0), 1e-3).astype(np.float32)
         z = standardize(context, self.s2_mean_, self.s2_scale_)
         mlp = MLPClassifier(
-            hidden_layer_sizes=tuple(p["hidden"]), alpha=1e-4, batch_size=256, learning_rate_init=1e-3,
-            max_iter=30, random_state=self.seed, tol=1e-5, n_iter_no_change=30,
+            hidden_layer_sizes=tuple(p["hidden"]), alpha=1e-4, batch_size=p["batch_size"], learning_rate_init=p["learning_rate"],
+            max_iter=p["mlp_epochs"], random_state=self.seed, tol=1e-5, n_iter_no_change=p["mlp_epochs"],
         )
         # MLP sample weights arrived only in recent scikit-learn; repeat body rows instead.
         mlp.fit(z[labelled], y[labelled])
@@ -143,7 +146,7 @@ def calibrate(classifier: Classifier, docs: Sequence[Document]) -> dict[str, flo
     maximises F3 (less body lost). Ordered so that precision keeps a subset of balanced, which
     keeps a subset of recall.
     """
-    proba = np.concatenate([p for p in _proba(classifier, docs)])
+    proba = np.concatenate(classifier.proba_documents([d.texts for d in docs]))
     gold = np.array([label for d in docs for label in d.labels])
     mask = gold != "ambiguous"
     body_p, is_body = proba[mask, 0], gold[mask] == "body"
@@ -159,15 +162,6 @@ def calibrate(classifier: Classifier, docs: Sequence[Document]) -> dict[str, flo
     best["precision"] = max(best["precision"], best["balanced"])
     best["recall"] = min(best["recall"], best["balanced"])
     return best
-
-
-def _proba(classifier: Classifier, docs: Sequence[Document]) -> list[np.ndarray]:
-    full = classifier._proba_documents([d.texts for d in docs])
-    out, i = [], 0
-    for d in docs:
-        out.append(full[i : i + len(d.texts)])
-        i += len(d.texts)
-    return out
 
 
 def train_model(
@@ -199,3 +193,77 @@ def train_model(
     validation = score(validation_docs, predict_documents(classifier, validation_docs))
     log(f"validation: body F1 {validation['body']['f1']:.4f}, macro-F1 {validation.get('macro_f1', float('nan')):.4f}")
     return classifier
+
+
+def split_holdout(docs: Sequence[Document], share: float, seed: int) -> tuple[list[Document], list[Document]]:
+    """A deterministic split of documents into (train, held out), `share` of them held out."""
+    if share <= 0 or len(docs) < 2:
+        return list(docs), []
+    keyed = sorted(docs, key=lambda d: zlib.crc32(f"{seed}:{d.doc_id}".encode()))
+    n_out = max(1, round(share * len(docs)))
+    return keyed[n_out:], keyed[:n_out]
+
+
+def check_trainable(docs: Sequence[Document], name: str, minimum: int = 5) -> None:
+    """Refuse label sets that cannot train a three-way model, naming the missing class."""
+    counts = {label: 0 for label in ("body", "drop")}
+    for doc in docs:
+        for label in doc.labels:
+            if label == "body":
+                counts["body"] += 1
+            elif label != "ambiguous":
+                counts["drop"] += 1
+    for label, count in counts.items():
+        if count < minimum:
+            kind = "body" if label == "body" else "appeal, debris or boilerplate"
+            raise DataError(f"{name}: only {count} {kind} paragraphs; at least {minimum} are needed to train")
+
+
+def train_with_user_data(
+    user_docs: Sequence[Document],
+    out_dir: Path,
+    *,
+    base: bool = True,
+    seed: int = 0,
+    holdout_share: float = 0.2,
+    user_weight: float | None = None,
+    reference: Classifier | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[Classifier, dict]:
+    """Train a model on the user's documents (and by default our shipped data) into `out_dir`.
+
+    A held-out share of the user's documents, and our test split, are scored before (with
+    `reference`, the current model) and after; the report is returned and saved in the model
+    card. User documents are repeated so that they weigh at least a tenth of the base data.
+    """
+    from .data import base_data_path, read_documents
+    from .labels import resolve_binary
+
+    if reference is not None:
+        user_docs = resolve_binary(user_docs, reference)
+    user_train, user_held = split_holdout(user_docs, holdout_share, seed)
+    train_docs, validation_docs, test_docs = list(user_train), [], []
+    if base:
+        base_train = read_documents(base_data_path("train"))
+        validation_docs = read_documents(base_data_path("validation"))
+        test_docs = read_documents(base_data_path("test"))
+        user_paragraphs = max(1, sum(len(d.texts) for d in user_train))
+        base_paragraphs = sum(len(d.texts) for d in base_train)
+        repeat = int(user_weight) if user_weight else min(50, max(1, round(0.1 * base_paragraphs / user_paragraphs)))
+        log(f"base data: {len(base_train)} documents; your {len(user_train)} training documents count {repeat} times each")
+        train_docs = base_train + [d for d in user_train for _ in range(repeat)]
+    if not validation_docs:
+        validation_docs = list(user_train)
+    check_trainable(train_docs, "training data")
+    scored = {"your held-out documents": user_held, "our test split": test_docs}
+    report: dict = {"before": {}, "after": {}}
+    if reference is not None:
+        for name, docs in scored.items():
+            if docs:
+                report["before"][name] = score(docs, predict_documents(reference, docs))
+    summary = {"user_documents": len(user_docs), "user_train": len(user_train), "user_heldout": len(user_held), "base": base}
+    classifier = train_model(train_docs, validation_docs, out_dir, seed=seed, summary=summary, log=log)
+    for name, docs in scored.items():
+        if docs:
+            report["after"][name] = score(docs, predict_documents(classifier, docs))
+    return classifier, report
