@@ -5,17 +5,21 @@
     >>> ds = boilerclf.hf.clean_dataset(ds, num_proc=8)          # the same, in one call
 
 This module does not import `datasets`: it only hands `map` a function. The function carries
-parameters, not a model, so `datasets` can pickle it to its workers and hash it for its cache
-cheaply; each worker process loads the model on its first batch (`boilerclf.load` caches it).
+parameters and a fingerprint of the model, not the model, so `datasets` can pickle it to its
+workers and hash it for its cache cheaply; each worker process loads the model on its first
+batch (`boilerclf.load` caches it; a forked worker inherits the one `cleaner` checked).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
-from .model import FAVORS, Favor, load
+from .model import FAVORS, Classifier, Favor, load
 from .segment import SplitMode, join_kept
 
 
@@ -26,11 +30,14 @@ class _Cleaner:
     column: str
     favor: Favor
     split: SplitMode
-    model: str | os.PathLike[str] | None
-    rules: str | os.PathLike[str] | None
+    model: Path
+    rules: Path | None
     lang_column: str | None
     keep_original: str | None
     removed_column: str | None
+    # Part of the hash `datasets` keys its cache by: a retrained model or an edited rules file
+    # at the same path must not bring back results cached from the old one.
+    fingerprint: str
 
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         texts = batch[self.column]
@@ -78,10 +85,27 @@ def cleaner(
         removed_column: if set, a column of that name gets the removed paragraphs, each with
             its original separator, so that nothing cleaned away is lost for audit.
     """
-    # Checked here so a typo fails at once, not in every worker process.
+    # Checked here so a typo or a bad model or rules file fails at once, not in every worker.
     if favor not in FAVORS:
         raise ValueError(f"unknown favor {favor!r}: use precision, balanced or recall")
-    return _Cleaner(column, favor, split, model, rules, lang_column, keep_original, removed_column)
+    classifier = load(model, rules=rules)
+    return _Cleaner(
+        column=column,
+        favor=favor,
+        split=split,
+        model=classifier.path,  # resolved here, so every worker uses the model fingerprinted
+        rules=Path(rules).resolve() if rules is not None else None,
+        lang_column=lang_column,
+        keep_original=keep_original,
+        removed_column=removed_column,
+        fingerprint=_fingerprint(classifier),
+    )
+
+
+def _fingerprint(classifier: Classifier) -> str:
+    """A digest of what decides the output: the model's config (with its weights' checksum) and rules."""
+    rules = [(r.pattern.pattern, r.pattern.flags, r.action, r.label, r.lang) for r in classifier.rules]
+    return hashlib.sha256(json.dumps([classifier.config, rules], sort_keys=True).encode()).hexdigest()
 
 
 def clean_dataset(

@@ -178,13 +178,14 @@ class Classifier:
             counts = Counter(keys)
             repeats[i : i + len(doc)] = [counts[k] for k in keys]
             i += len(doc)
-        x = context_features(_softmax(logits), shape, sizes, repeats)
-        x = standardize(x, self._s2_mean, self._s2_scale)
+        stage_one = _softmax(logits)
+        x = standardize(context_features(stage_one, shape, sizes, repeats), self._s2_mean, self._s2_scale)
         for i, (w, b) in enumerate(self._s2_layers):
             x = x @ w + b
             if i < len(self._s2_layers) - 1:
                 x = np.maximum(x, 0.0)
-        return _softmax(x.astype(np.float64))
+        # Stage two corrects stage one: its output adds to stage one's log-probabilities.
+        return _softmax(np.log(np.clip(stage_one, 1e-6, 1.0)) + x.astype(np.float64))
 
     def _decide(
         self, documents: Sequence[Sequence[str]], favor: Favor, langs: Sequence[str | None] | None = None

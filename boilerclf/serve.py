@@ -42,6 +42,7 @@ from .files import InputError, atomic_output
 
 LABELS = ("body", "appeal", "debris")
 MAX_REQUEST_BYTES = 64 * 1024
+MAX_DRAIN_BYTES = 1024 * 1024
 LOOPBACK = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1"}
 
 
@@ -113,7 +114,8 @@ class LabelFile:
         return len(self._undo)
 
     def info(self) -> dict:
-        return {"file": self.name, "path": str(self.path), "count": self.count, "labels": list(LABELS), "undo": self.undo_depth}
+        return {"file": self.name, "path": str(self.path), "count": self.count, "labels": list(LABELS),
+                "undo": self.undo_depth}
 
     def document(self, index: Any) -> dict:
         """What the page shows of document `index`."""
@@ -150,7 +152,8 @@ class LabelFile:
             if isinstance(paragraph, bool) or not isinstance(paragraph, int):
                 raise RequestError("'paragraph' must be a paragraph index (an integer)")
             if not 0 <= paragraph < len(paragraphs):
-                raise RequestError(f"paragraph {paragraph} is out of range for document {doc} (0 to {len(paragraphs) - 1})")
+                last = len(paragraphs) - 1
+                raise RequestError(f"paragraph {paragraph} is out of range for document {doc} (0 to {last})")
             if label not in LABELS:
                 raise RequestError(f"'label' must be one of {', '.join(LABELS)}")
             changed = paragraphs[paragraph]["label"] != label
@@ -184,7 +187,8 @@ class LabelFile:
         lines[number] = line + _ending(lines[number])
         try:
             if self._signature() != self._stamp:
-                raise RequestError(f"{self.name} changed on disk since the server read it; restart the server to reload it", 409)
+                message = f"{self.name} changed on disk since the server read it; restart the server to reload it"
+                raise RequestError(message, 409)
             mode = os.stat(self.path).st_mode & 0o7777
             with atomic_output(self.path) as handle:
                 if hasattr(os, "fchmod"):
@@ -220,6 +224,7 @@ class LabelServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: LabelServer
     server_version = "boilerclf"
+    body_read = False
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the CLI prints the URL, and every key press is a request."""
@@ -237,9 +242,10 @@ class Handler(BaseHTTPRequestHandler):
             status, payload = route()
         except RequestError as exc:
             status, payload = exc.status, {"error": str(exc)}
-        except Exception as exc:  # a bug must reach the page as one line, not a traceback
+        except Exception as exc:  # noqa: BLE001 - a bug must reach the page as one line, not a traceback
             print(f"boilerclf: error: {self.command} {self.path}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status, payload = 500, {"error": f"internal error ({type(exc).__name__}); see the server's output"}
+        self._drain()
         if isinstance(payload, bytes):
             body, kind = payload, "text/html; charset=utf-8"
         else:
@@ -280,16 +286,29 @@ class Handler(BaseHTTPRequestHandler):
             return 200, self.server.store.undo()
         return 200, self.server.store.set_label(request.get("doc"), request.get("paragraph"), request.get("label"))
 
+    def _length(self) -> int | None:
+        length = self.headers.get("Content-Length", "")
+        return int(length) if length.isdigit() else None
+
+    def _drain(self) -> None:
+        """Read a body no one wanted: closing on unread data can reset the connection before the answer is read."""
+        length = self._length()
+        if self.command == "POST" and not self.body_read and length is not None and length <= MAX_DRAIN_BYTES:
+            self.rfile.read(length)
+            self.body_read = True
+
     def _json_body(self) -> dict:
+        length = self._length()
+        if length is None:
+            raise RequestError("the request needs a Content-Length", 411)
+        if length > MAX_REQUEST_BYTES:
+            raise RequestError(f"the request is larger than {MAX_REQUEST_BYTES} bytes", 413)
+        data = self.rfile.read(length)
+        self.body_read = True
         if self.headers.get_content_type() != "application/json":
             raise RequestError("send the request as JSON (Content-Type: application/json)", 415)
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            raise RequestError("the request needs a Content-Length", 411)
-        if int(length) > MAX_REQUEST_BYTES:
-            raise RequestError(f"the request is larger than {MAX_REQUEST_BYTES} bytes", 413)
         try:
-            request = json.loads(self.rfile.read(int(length)) or b"{}")
+            request = json.loads(data or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise RequestError("the request is not valid JSON") from None
         if not isinstance(request, dict):
@@ -298,7 +317,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def page() -> bytes:
-    return resources.files(__package__).joinpath("static", "label.html").read_bytes()
+    return resources.files(__package__).joinpath("static").joinpath("label.html").read_bytes()
 
 
 def make_server(path: str | Path, host: str = "127.0.0.1", port: int = 0) -> LabelServer:

@@ -61,7 +61,8 @@ def page(i: int) -> str:
 
 
 def read_jsonl(folder: Path) -> list[dict]:
-    return [json.loads(line) for path in sorted(folder.glob("*.jsonl")) for line in path.open(encoding="utf-8")]
+    paths = sorted(folder.glob("*.jsonl"))
+    return [json.loads(line) for path in paths for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def line_counts(text: str) -> Counter[str]:
@@ -97,8 +98,9 @@ def test_pipeline_cleans_drops_and_audits(tmp_path: Path) -> None:
     drops = Counter(reasons.values())
     assert drops["empty"] >= 200 and drops["too_short"] >= 200  # both kinds of drop are exercised
 
-    out = {doc["id"]: doc["text"] for doc in read_jsonl(tmp_path / "out")}
-    assert sorted(out) == sorted(set(ids) - set(reasons))
+    written = read_jsonl(tmp_path / "out")
+    out = {doc["id"]: doc["text"] for doc in written}
+    assert len(written) == len(out) and sorted(out) == sorted(set(ids) - set(reasons))
     for doc_id, text in out.items():
         assert text == expected[doc_id], doc_id
 

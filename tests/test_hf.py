@@ -107,6 +107,21 @@ def test_rules_and_languages(pages: list[str], tmp_path: Path) -> None:
     assert not any("Supporters said" in text for text in expected)
 
 
+def test_cache_key_follows_model_and_rules_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datasets.fingerprint import Hasher
+
+    rules = tmp_path / "rules.toml"
+
+    def key(rule: str) -> str:
+        monkeypatch.setattr(boilerclf.model, "_cache", {})  # as in a new session
+        rules.write_text(f'[[rule]]\nregex = "{rule}"\naction = "keep"\n', encoding="utf-8")
+        return Hasher.hash(boilerclf.hf.cleaner(rules=rules))
+
+    # An edited rules file at the same path changes the key, so `map` does not reuse stale results;
+    # the same content gives the same key, so it does reuse good ones.
+    assert key("^Monthly$") != key("^Annual$") == key("^Annual$")
+
+
 def test_streaming_dataset_and_null_texts(pages: list[str]) -> None:
     texts: list[str | None] = [*pages[:20], None]
     streamed = boilerclf.hf.clean_dataset(datasets.Dataset.from_dict({"text": texts}).to_iterable_dataset())

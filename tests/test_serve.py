@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import stat
@@ -212,6 +213,26 @@ def test_bad_requests_get_a_json_error_and_change_nothing(
         assert fragment in answer["error"] and "\n" not in answer["error"] and "Traceback" not in answer["error"]
         assert call(server, "GET", "/api/info")[1]["undo"] == 0
     assert labels.read_bytes() == before
+
+
+def test_a_post_without_length_and_a_bug_get_one_line_errors(labels: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with running(labels) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+        connection.putrequest("POST", "/api/undo")
+        connection.putheader("Content-Type", "application/json")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 411 and json.loads(response.read()) == {"error": "the request needs a Content-Length"}
+        connection.close()
+
+        def broken(index: Any) -> dict:
+            raise KeyError("paragraphs")
+
+        monkeypatch.setattr(server.store, "document", broken)
+        status, answer = call(server, "GET", "/api/doc/0")
+        assert status == 500 and answer == {"error": "internal error (KeyError); see the server's output"}
+    assert "GET /api/doc/0: KeyError" in capsys.readouterr().err
 
 
 def test_a_file_changed_behind_the_server_is_not_overwritten(labels: Path) -> None:
