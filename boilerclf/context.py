@@ -7,6 +7,8 @@ stage two, which re-labels each paragraph from its own stage-one scores and its 
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from .features import SHAPE_NAMES
@@ -44,6 +46,16 @@ def _run_length(flag: np.ndarray, doc: np.ndarray) -> np.ndarray:
     breaks[1:] = (flag[1:] != flag[:-1]) | (doc[1:] != doc[:-1])
     run_id = np.cumsum(breaks) - 1
     return np.bincount(run_id)[run_id] * flag
+
+
+def repeat_counts(texts: Sequence[str], doc_sizes: np.ndarray) -> np.ndarray:
+    """How many times each paragraph's text (stripped, lower-cased) occurs in its document."""
+    if not len(texts):
+        return np.zeros(0)
+    doc = np.repeat(np.arange(len(doc_sizes), dtype=np.int64), doc_sizes)
+    keys = np.fromiter((hash(t.strip().lower()) for t in texts), dtype=np.int64, count=len(texts))
+    _, inverse, counts = np.unique(np.column_stack([doc, keys]), axis=0, return_inverse=True, return_counts=True)
+    return counts[inverse.ravel()].astype(np.float64)
 
 
 def _main_block(anchor: np.ndarray, log_chars: np.ndarray, doc_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

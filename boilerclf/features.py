@@ -69,6 +69,11 @@ def build_char_tables() -> tuple[np.ndarray, np.ndarray]:
     return classes, fold
 
 
+def pack_weights(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Two weight columns as float16 pairs packed into one uint32 per bucket."""
+    return np.ascontiguousarray(np.column_stack([first, second]).astype(np.float16)).view(np.uint32).ravel()
+
+
 @dataclass(frozen=True)
 class Hashed:
     """Sparse text features: value `vals[k]` at (`rows[k]`, `cols[k]`); duplicates add up."""
@@ -97,6 +102,15 @@ class _Batch:
 
 
 _PAD_LEN = 3
+_N_CLASSES = PAD_CLASS + 1
+# Characters whose mere presence is a shape feature.
+_NO_FLAG, _PIPE, _AT, _CURRENCY, _COPYRIGHT = range(5)
+_N_FLAGS = 5
+_FLAG_TABLE = np.zeros(0x10000, dtype=np.int64)
+_FLAG_TABLE[ord("|")] = _PIPE
+_FLAG_TABLE[ord("@")] = _AT
+_FLAG_TABLE[[ord(x) for x in "$€£¥₽₹₩₴₺"]] = _CURRENCY
+_FLAG_TABLE[[0xA9, 0xAE]] = _COPYRIGHT
 _MAX_WORD_POWER = 31  # characters past this in a word share one power: long tokens still hash
 _P32 = np.uint32(0x01000193)  # FNV prime
 _GOLDEN = np.uint32(0x9E3779B1)
@@ -189,42 +203,42 @@ class Featurizer:
             counts = np.bincount(rows, minlength=b.n + 1)[: b.n]
         return np.append(1.0 / np.sqrt(np.maximum(counts, 1)), 0.0).astype(np.float32)
 
-    def linear_scores(self, texts: Sequence[str], columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Each weight column summed over each paragraph's scaled n-grams, and the shape matrix.
+    def linear_scores(self, texts: Sequence[str], table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights summed over each paragraph's scaled n-grams, and the shape matrix.
 
         The same numbers as `transform` followed by a sparse product, without building it.
-        `columns` are 1-D tables of 2**bits weights (float16 keeps them in cache).
+        `table` holds two float16 weights per bucket packed in one uint32 (see `pack_weights`):
+        one look-up per n-gram fetches both, and the table stays in cache.
         """
         b = self._batch(texts)
         n = b.n
-        scores = np.zeros((n, len(columns)), dtype=np.float64)
         char_buckets = self._char_hashes(b)
-        char_scale = self._scale(None, b, len(char_buckets))[:n]
+        total = np.zeros((len(char_buckets[0]), 2), dtype=np.float32)
+        for buckets in char_buckets:
+            total += table[buckets].view(np.float16).reshape(-1, 2)
+        scores = np.add.reduceat(total, b.block_starts, axis=0).astype(np.float64) if n else np.zeros((0, 2))
+        scores *= self._scale(None, b, len(char_buckets))[:n, None]
         word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
-        word_scale = self._scale(word_rows, b, 0)[:n]
-        bigram_scale = self._scale(bigram_rows, b, 0)[:n]
-        for k, table in enumerate(columns):
-            if n:
-                total = table[char_buckets[0]].astype(np.float32)
-                for buckets in char_buckets[1:]:
-                    total += table[buckets]
-                scores[:, k] = np.add.reduceat(total, b.block_starts) * char_scale
-            scores[:, k] += np.bincount(word_rows, weights=table[word_cols], minlength=n + 1)[:n] * word_scale
-            scores[:, k] += np.bincount(bigram_rows, weights=table[bigram_cols], minlength=n + 1)[:n] * bigram_scale
+        for rows, cols in ((word_rows, word_cols), (bigram_rows, bigram_cols)):
+            weights = table[cols].view(np.float16).reshape(-1, 2).astype(np.float64)
+            scale = self._scale(rows, b, 0)[:n]
+            for k in range(2):
+                scores[:, k] += np.bincount(rows, weights=weights[:, k], minlength=n + 1)[:n] * scale
         return scores, self._shape(b, word_rows, first_cls)
 
     def _shape(self, b: _Batch, word_rows: np.ndarray, first_cls: np.ndarray) -> np.ndarray:
         n = b.n
-        inside = b.raw != 0
-        p = b.owner[inside]
-        c = b.cls[inside]
-        r = b.raw[inside]
+        # One histogram of (paragraph, class, flag) instead of a pass per count; pads are left
+        # out by giving them the row n, which the slicing drops.
+        small = np.minimum(b.raw, 0xFFFF)
+        key = (b.owner * _N_CLASSES + b.cls) * _N_FLAGS + _FLAG_TABLE[small]
+        hist = np.bincount(key, minlength=(n + 1) * _N_CLASSES * _N_FLAGS)
+        hist = hist[: n * _N_CLASSES * _N_FLAGS].reshape(n, _N_CLASSES, _N_FLAGS).astype(np.float64)
+        by_class = hist.sum(axis=2)
+        by_flag = hist.sum(axis=1)
 
-        def count(mask: np.ndarray) -> np.ndarray:
-            return np.bincount(p[mask], minlength=n)[:n].astype(np.float64)
-
-        chars = count(c != SPACE)
-        letters = count((c == UPPER) | (c == LOWER))
+        chars = by_class.sum(axis=1) - by_class[:, SPACE] - by_class[:, PAD_CLASS]
+        letters = by_class[:, UPPER] + by_class[:, LOWER]
         safe = np.maximum(chars, 1.0)
         n_words = np.bincount(word_rows, minlength=n + 1)[:n].astype(np.float64)
         title = np.bincount(word_rows, weights=first_cls == UPPER, minlength=n + 1)[:n]
@@ -233,18 +247,19 @@ class Featurizer:
         last = np.where(has_text, b.block_starts + _PAD_LEN + b.lengths - 1, 0)
         first_cls, last_cls = b.cls[first], b.cls[last]
         first_cp, last_cp = b.raw[first], b.raw[last]
+        r = b.raw
         url = (r[:-2] == ord(":")) & (r[1:-1] == ord("/")) & (r[2:] == ord("/"))
-        url_count = np.bincount(p[:-2][url], minlength=n)[:n] if len(r) > 2 else np.zeros(n)
+        url_count = np.bincount(b.owner[:-2][url], minlength=n + 1)[:n]
         bullets = [ord(x) for x in _BULLETS]
         terminal = [ord(x) for x in _TERMINAL]
         columns = [
             np.log1p(chars) / 5.0,
             np.log1p(n_words) / 4.0,
-            count(c == UPPER) / np.maximum(letters, 1.0),
-            count(c == DIGIT) / safe,
-            count(c == PUNCT) / safe,
-            count(c == SYMBOL) / safe,
-            count(c == HAN) / safe,
+            by_class[:, UPPER] / np.maximum(letters, 1.0),
+            by_class[:, DIGIT] / safe,
+            by_class[:, PUNCT] / safe,
+            by_class[:, SYMBOL] / safe,
+            by_class[:, HAN] / safe,
             title / np.maximum(n_words, 1.0),
             has_text & (first_cls == UPPER),
             has_text & (first_cls == LOWER),
@@ -255,11 +270,11 @@ class Featurizer:
             has_text & (last_cp == ord(":")),
             has_text & (last_cls == PUNCT) & ~np.isin(last_cp, terminal + [ord(":")]),
             has_text & np.isin(last_cls, [LOWER, UPPER, LETTER, HAN, DIGIT, MARK]),
-            count(r == ord("|")) > 0,
-            count(r == ord("@")) > 0,
+            by_flag[:, _PIPE] > 0,
+            by_flag[:, _AT] > 0,
             url_count > 0,
-            count(np.isin(r, [ord(x) for x in "$€£¥₽₹₩₴₺"])) > 0,
-            count(np.isin(r, [0xA9, 0xAE])) > 0,
+            by_flag[:, _CURRENCY] > 0,
+            by_flag[:, _COPYRIGHT] > 0,
             n_words <= 1,
             n_words <= 4,
         ]

@@ -12,15 +12,14 @@ import hashlib
 import json
 import os
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
-from .context import context_features
-from .features import SHAPE_NAMES, Featurizer
+from .context import context_features, repeat_counts
+from .features import SHAPE_NAMES, Featurizer, pack_weights
 from .rules import Rule, first_match, load_rules
 from .segment import Paragraph, SplitMode, join_kept, segment
 
@@ -32,6 +31,7 @@ WEIGHTS_FILE = "weights.npz"
 Favor = Literal["precision", "balanced", "recall"]
 FAVORS = ("precision", "balanced", "recall")
 Z_CLIP = 4.0
+STAGE_ONE_CHUNK = 8192  # paragraphs per featurizer call: its arrays then stay in the CPU cache
 
 
 class ModelError(ValueError):
@@ -149,7 +149,7 @@ class Classifier:
         # Softmax ignores a shift shared by all classes, so stage one needs only the two logits
         # relative to the last class: half the table look-ups of three.
         hashed = arrays["s1_hashed"].astype(np.float32)
-        self._s1_columns = [(hashed[:, k] - hashed[:, -1]).astype(np.float16) for k in range(len(LABELS) - 1)]
+        self._s1_table = pack_weights(hashed[:, 0] - hashed[:, 2], hashed[:, 1] - hashed[:, 2])
         self._s1_shape = arrays["s1_shape"] - arrays["s1_shape"][:, -1:]
         self._s1_bias = arrays["s1_bias"] - arrays["s1_bias"][-1]
         self._s2_mean, self._s2_scale = arrays["s2_mean"], arrays["s2_scale"]
@@ -160,9 +160,13 @@ class Classifier:
 
     # -- scoring -----------------------------------------------------------------------------
     def _stage_one(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        scores, shape = self._featurizer.linear_scores(texts, self._s1_columns)
-        logits = np.hstack([scores, np.zeros((len(scores), 1))]) + shape @ self._s1_shape + self._s1_bias
-        return logits, shape
+        """Stage-one logits and shape features, a cache-sized chunk of paragraphs at a time."""
+        logits, shapes = [], []
+        for start in range(0, max(len(texts), 1), STAGE_ONE_CHUNK):
+            scores, shape = self._featurizer.linear_scores(texts[start : start + STAGE_ONE_CHUNK], self._s1_table)
+            logits.append(np.hstack([scores, np.zeros((len(scores), 1))]) + shape @ self._s1_shape + self._s1_bias)
+            shapes.append(shape)
+        return np.concatenate(logits), np.concatenate(shapes)
 
     def _proba_documents(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
         """Probabilities for documents laid end to end: one (sum of sizes, 3) array."""
@@ -171,13 +175,7 @@ class Classifier:
             return np.zeros((0, len(LABELS)))
         logits, shape = self._stage_one(texts)
         sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
-        repeats = np.empty(len(texts))
-        i = 0
-        for doc in documents:
-            keys = [t.strip().lower() for t in doc]
-            counts = Counter(keys)
-            repeats[i : i + len(doc)] = [counts[k] for k in keys]
-            i += len(doc)
+        repeats = repeat_counts(texts, sizes)
         stage_one = _softmax(logits)
         x = standardize(context_features(stage_one, shape, sizes, repeats), self._s2_mean, self._s2_scale)
         for i, (w, b) in enumerate(self._s2_layers):

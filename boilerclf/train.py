@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .context import context_features
+from .context import context_features, repeat_counts
 from .data import DataError, Document
 from .evaluate import predict_documents, score
 from .features import Featurizer, build_char_tables
@@ -24,7 +24,7 @@ from .model import FAVORS, LABELS, Classifier, _softmax, save_model, standardize
 
 DEFAULTS = {
     "bits": 18,
-    "char_orders": [2, 3, 4],
+    "char_orders": [3, 4],
     "alpha": 2e-6,
     "epochs": 8,
     "hidden": [64],
@@ -42,17 +42,6 @@ def _label_ids(docs: Sequence[Document]) -> np.ndarray:
     """Three-way label ids; `boilerplate` and `ambiguous` become -1 (not trained on here)."""
     index = {label: i for i, label in enumerate(LABELS)}
     return np.array([index.get(label, -1) for doc in docs for label in doc.labels], dtype=np.int64)
-
-
-def _repeats(docs: Sequence[Document]) -> np.ndarray:
-    from collections import Counter
-
-    out = []
-    for doc in docs:
-        keys = [t.strip().lower() for t in doc.texts]
-        counts = Counter(keys)
-        out.extend(counts[k] for k in keys)
-    return np.array(out, dtype=np.float64)
 
 
 class Trainer:
@@ -114,7 +103,7 @@ class Trainer:
         self.s1_shape_ = stage_one.coef_[:, 1 << p["bits"] :].T.astype(np.float32)
         self.s1_bias_ = stage_one.intercept_.astype(np.float32)
 
-        context = context_features(oof, shape, sizes, _repeats(docs)).astype(np.float64)
+        context = context_features(oof, shape, sizes, repeat_counts([t for d in docs for t in d.texts], sizes)).astype(np.float64)
         self.s2_mean_ = context.mean(axis=0).astype(np.float32)
         self.s2_scale_ = np.maximum(context.std(axis=0), 1e-3).astype(np.float32)
         z = standardize(context, self.s2_mean_, self.s2_scale_)
