@@ -116,6 +116,18 @@ _P32 = np.uint32(0x01000193)  # FNV prime
 _GOLDEN = np.uint32(0x9E3779B1)
 
 
+def _char_scale(b: _Batch, orders: int) -> np.ndarray:
+    """1 / sqrt(character n-grams) per paragraph (every position of its block, per order), and 0
+    for the final pad's row: each kind of feature gets unit norm."""
+    return np.append(1.0 / np.sqrt((b.lengths + _PAD_LEN) * orders), 0.0).astype(np.float32)
+
+
+def _count_scale(rows: np.ndarray, n: int) -> np.ndarray:
+    """1 / sqrt(features) per paragraph, for features listed by their paragraph `rows`."""
+    counts = np.bincount(rows, minlength=n + 1)[:n]
+    return np.append(1.0 / np.sqrt(np.maximum(counts, 1)), 0.0).astype(np.float32)
+
+
 class Featurizer:
     """Computes text and shape features for a batch of paragraphs."""
 
@@ -134,7 +146,7 @@ class Featurizer:
     def _batch(self, texts: Sequence[str]) -> _Batch:
         texts = [t.strip() for t in texts]
         pad = "\x00" * _PAD_LEN
-        joined = pad + pad.join(texts) + pad
+        joined = "".join(pad + t for t in texts) + pad
         raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         block_starts = np.cumsum(lengths + _PAD_LEN) - (lengths + _PAD_LEN)
@@ -186,22 +198,18 @@ class Featurizer:
         char_buckets = self._char_hashes(b)
         char_rows = b.owner[: len(char_buckets[0])]
         word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
+        char_scale = _char_scale(b, len(char_buckets))
+        kinds = [(char_rows, buckets, char_scale) for buckets in char_buckets] + [
+            (word_rows, word_cols, _count_scale(word_rows, n)),
+            (bigram_rows, bigram_cols, _count_scale(bigram_rows, n)),
+        ]
         rows, cols, vals = [], [], []
-        for kind_rows, kind_cols in [(char_rows, c) for c in char_buckets] + [(word_rows, word_cols), (bigram_rows, bigram_cols)]:
-            scale = self._scale(kind_rows if kind_rows is not char_rows else None, b, len(char_buckets))
+        for kind_rows, kind_cols, scale in kinds:
             rows.append(kind_rows)
             cols.append(kind_cols.astype(np.int64))
             vals.append(scale[kind_rows])
         hashed = Hashed(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float32), n)
         return hashed, self._shape(b, word_rows, first_cls)
-
-    def _scale(self, rows: np.ndarray | None, b: _Batch, char_kinds: int) -> np.ndarray:
-        """1 / sqrt(features of this kind) per paragraph: each kind gets unit norm."""
-        if rows is None:  # character n-grams: every position of a paragraph's block, per order
-            counts = (b.lengths + _PAD_LEN) * char_kinds
-        else:
-            counts = np.bincount(rows, minlength=b.n + 1)[: b.n]
-        return np.append(1.0 / np.sqrt(np.maximum(counts, 1)), 0.0).astype(np.float32)
 
     def linear_scores(self, texts: Sequence[str], table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weights summed over each paragraph's scaled n-grams, and the shape matrix.
@@ -217,11 +225,11 @@ class Featurizer:
         for buckets in char_buckets:
             total += table[buckets].view(np.float16).reshape(-1, 2)
         scores = np.add.reduceat(total, b.block_starts, axis=0).astype(np.float64) if n else np.zeros((0, 2))
-        scores *= self._scale(None, b, len(char_buckets))[:n, None]
+        scores *= _char_scale(b, len(char_buckets))[:n, None]
         word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
         for rows, cols in ((word_rows, word_cols), (bigram_rows, bigram_cols)):
             weights = table[cols].view(np.float16).reshape(-1, 2).astype(np.float64)
-            scale = self._scale(rows, b, 0)[:n]
+            scale = _count_scale(rows, n)[:n]
             for k in range(2):
                 scores[:, k] += np.bincount(rows, weights=weights[:, k], minlength=n + 1)[:n] * scale
         return scores, self._shape(b, word_rows, first_cls)

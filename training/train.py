@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from boilerclf.data import read_documents  # noqa: E402
 from boilerclf.evaluate import evaluate  # noqa: E402
+from boilerclf.features import SHAPE_NAMES  # noqa: E402
 from boilerclf.model import CONFIG_FILE  # noqa: E402
 from boilerclf.train import train_model  # noqa: E402
 
@@ -57,9 +58,9 @@ def write_card(path: Path, config: dict, metrics: dict, seconds: float) -> None:
         "",
         f"- Format {config['format_version']}; labels {', '.join(config['labels'])}; "
         f"stage one: hashed character {config['featurizer']['char_orders']}-grams and word 1-2-grams "
-        f"in 2^{config['featurizer']['bits']} buckets + {24} shape features, linear; stage two: a "
+        f"in 2^{config['featurizer']['bits']} buckets + {len(SHAPE_NAMES)} shape features, linear; stage two: a "
         f"residual one-hidden-layer network over context features.",
-        f"- `favor` thresholds on P(body), set on the validation split: "
+        "- `favor` thresholds on P(body), set on the validation split: "
         + ", ".join(f"{k} {v:.2f}" for k, v in config["thresholds"].items()) + ".",
         f"- Trained on `data/train.jsonl.gz` ({config['training']['train']['documents']} documents, "
         f"{config['training']['train']['paragraphs']} paragraphs) with seed {config['seed']} in {seconds:.0f} s; "
