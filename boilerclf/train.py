@@ -25,7 +25,7 @@ from .model import FAVORS, LABELS, Classifier, _softmax, save_model, standardize
 DEFAULTS = {
     "bits": 18,
     "char_orders": [3, 4],
-    "alpha": 2e-6,
+    "alpha": 1e-5,
     "epochs": 8,
     "hidden": [128],
     "folds": 4,
