@@ -338,7 +338,7 @@ def classify(
             snippet = " ".join(d.paragraph.text.split())
             rule = f"[rule: {d.rule}] " if d.rule else ""
             if colour:
-                width = max(20, os.get_terminal_size().columns - 24) if sys.stdout.isatty() else 100
+                width = max(20, shutil.get_terminal_size((120, 24)).columns - 24)
                 snippet = snippet if len(snippet) <= width else snippet[: width - 1] + "…"
                 label = typer.style(f"{d.label:<7}", fg=COLOURS[d.label], bold=d.kept)
                 typer.echo(f"{i:>5}  {label} {p:5.3f}  {rule}{snippet}")
