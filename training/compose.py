@@ -158,6 +158,22 @@ class Composer:
         if rng.random() < 0.3:
             page.ui_lines("teaser", rng.randint(1, 4), "related")
 
+    def related_list(self, page: Page, article: dict) -> None:
+        """Related links as an extractor writes them: list items, headline and lede on one line."""
+        rng = page.rng
+        if rng.random() < 0.5:
+            page.ui_lines("related_heading", 1, "related_list")
+        others = [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]]
+        for other in rng.sample(others, min(rng.randint(2, 5), len(others))):
+            lede = other.get("teaser") or other.get("standfirst") or ""
+            page.add(f"- {other['headline']} {lede if rng.random() < 0.5 else ''}", "debris", "related_list")
+
+    def url(self, page: Page, article: dict) -> str:
+        """A bare link, as pages print a share or source URL."""
+        slug = "-".join(word.lower() for word in article["headline"].split()[:6] if word.isalnum()) or "story"
+        host = "".join(ch for ch in page.site.lower() if ch.isalnum()) or "news"
+        return f"https://www.{host}.com/{page.rng.randint(2015, 2026)}/{slug}-{page.rng.randint(10000, 99999)}"
+
     def widget(self, page: Page) -> None:
         pool = page.ui.get("widget") or []
         if not pool:
@@ -349,6 +365,8 @@ class Composer:
             (0.4, lambda: self.related_box(page, article, teasers=False)),
             (0.2, lambda: page.ui_lines("sidebar", rng.randint(1, 5))),
             (0.2, lambda: page.ui_lines("app", rng.randint(1, 2))),
+            (0.1, lambda: self.related_list(page, article)),
+            (0.05, lambda: page.add(self.url(page, article), "debris", "url")),
         ]
         chosen = [action for chance, action in blocks if rng.random() < chance]
         head = chosen[:3]
@@ -388,6 +406,9 @@ class Composer:
                 (0.1, lambda: page.ui_lines("disclaimer", 1)),
                 (0.1, lambda: page.ui_lines("byline_misc", 1)),
                 (0.05, lambda: page.ui_lines("reader_comment", rng.randint(1, 3))),
+                (0.15, lambda: self.related_list(page, article)),
+                (0.1, lambda: page.ui_lines("meta", 1)),
+                (0.05, lambda: page.add(self.url(page, article), "debris", "url")),
             ):
                 if rng.random() < roll:
                     action()
