@@ -52,9 +52,10 @@ def repeat_counts(texts: Sequence[str], doc_sizes: np.ndarray) -> np.ndarray:
     """How many times each paragraph's text (stripped, lower-cased) occurs in its document."""
     if not len(texts):
         return np.zeros(0)
-    doc = np.repeat(np.arange(len(doc_sizes), dtype=np.int64), doc_sizes)
-    keys = np.fromiter((hash(t.strip().lower()) for t in texts), dtype=np.int64, count=len(texts))
-    _, inverse, counts = np.unique(np.column_stack([doc, keys]), axis=0, return_inverse=True, return_counts=True)
+    doc = np.repeat(np.arange(len(doc_sizes), dtype=np.uint64), doc_sizes)
+    keys = np.fromiter((hash(t.strip().lower()) for t in texts), dtype=np.int64, count=len(texts)).view(np.uint64)
+    keyed = keys ^ (doc * np.uint64(0x9E3779B97F4A7C15))  # one 64-bit key per (document, text)
+    _, inverse, counts = np.unique(keyed, return_inverse=True, return_counts=True)
     return counts[inverse.ravel()].astype(np.float64)
 
 

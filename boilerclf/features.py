@@ -70,8 +70,8 @@ def build_char_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 def pack_weights(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Two weight columns as float16 pairs packed into one uint32 per bucket."""
-    return np.ascontiguousarray(np.column_stack([first, second]).astype(np.float16)).view(np.uint32).ravel()
+    """Two weight columns as float32 pairs packed into one uint64 per bucket: one look-up fetches both."""
+    return np.ascontiguousarray(np.column_stack([first, second]).astype(np.float32)).view(np.uint64).ravel()
 
 
 @dataclass(frozen=True)
@@ -215,20 +215,19 @@ class Featurizer:
         """Weights summed over each paragraph's scaled n-grams, and the shape matrix.
 
         The same numbers as `transform` followed by a sparse product, without building it.
-        `table` holds two float16 weights per bucket packed in one uint32 (see `pack_weights`):
-        one look-up per n-gram fetches both, and the table stays in cache.
+        `table` holds two float32 weights per bucket packed in one uint64 (see `pack_weights`).
         """
         b = self._batch(texts)
         n = b.n
         char_buckets = self._char_hashes(b)
-        total = np.zeros((len(char_buckets[0]), 2), dtype=np.float32)
-        for buckets in char_buckets:
-            total += table[buckets].view(np.float16).reshape(-1, 2)
+        total = table[char_buckets[0]].view(np.float32).reshape(-1, 2)
+        for buckets in char_buckets[1:]:
+            total = total + table[buckets].view(np.float32).reshape(-1, 2)
         scores = np.add.reduceat(total, b.block_starts, axis=0).astype(np.float64) if n else np.zeros((0, 2))
         scores *= _char_scale(b, len(char_buckets))[:n, None]
         word_rows, word_cols, bigram_rows, bigram_cols, first_cls = self._word_hashes(b)
         for rows, cols in ((word_rows, word_cols), (bigram_rows, bigram_cols)):
-            weights = table[cols].view(np.float16).reshape(-1, 2).astype(np.float64)
+            weights = table[cols].view(np.float32).reshape(-1, 2).astype(np.float64)
             scale = _count_scale(rows, n)[:n]
             for k in range(2):
                 scores[:, k] += np.bincount(rows, weights=weights[:, k], minlength=n + 1)[:n] * scale

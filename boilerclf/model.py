@@ -31,7 +31,8 @@ WEIGHTS_FILE = "weights.npz"
 Favor = Literal["precision", "balanced", "recall"]
 FAVORS = ("precision", "balanced", "recall")
 Z_CLIP = 4.0
-STAGE_ONE_CHUNK = 8192  # paragraphs per featurizer call: its arrays then stay in the CPU cache
+STAGE_ONE_CHUNK = 2048  # paragraphs per featurizer call: its arrays then stay in the CPU cache
+STAGE_TWO_CHUNK = 8192  # rows per network evaluation, for the same reason
 
 
 class ModelError(ValueError):
@@ -177,13 +178,19 @@ class Classifier:
         sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
         repeats = repeat_counts(texts, sizes)
         stage_one = _softmax(logits)
-        x = standardize(context_features(stage_one, shape, sizes, repeats), self._s2_mean, self._s2_scale)
+        context = context_features(stage_one, shape, sizes, repeats)
+        correction = np.concatenate([self._stage_two(context[i : i + STAGE_TWO_CHUNK]) for i in range(0, len(texts), STAGE_TWO_CHUNK)])
+        # Stage two corrects stage one: its output adds to stage one's log-probabilities.
+        return _softmax(np.log(np.clip(stage_one, 1e-6, 1.0)) + correction)
+
+    def _stage_two(self, context: np.ndarray) -> np.ndarray:
+        """Stage two's correction of stage one's log-probabilities, for rows of context features."""
+        x = standardize(context, self._s2_mean, self._s2_scale)
         for i, (w, b) in enumerate(self._s2_layers):
             x = x @ w + b
             if i < len(self._s2_layers) - 1:
-                x = np.maximum(x, 0.0)
-        # Stage two corrects stage one: its output adds to stage one's log-probabilities.
-        return _softmax(np.log(np.clip(stage_one, 1e-6, 1.0)) + x.astype(np.float64))
+                np.maximum(x, 0.0, out=x)
+        return x.astype(np.float64)
 
     def _decide(
         self, documents: Sequence[Sequence[str]], favor: Favor, langs: Sequence[str | None] | None = None

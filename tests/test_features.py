@@ -27,7 +27,7 @@ paragraphs = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(paragraphs)
 def test_linear_scores_equal_the_sparse_product(featurizer: Featurizer, texts: list[str]) -> None:
-    weights = np.random.default_rng(len(texts)).normal(size=(1 << 16, 2)).astype(np.float16)
+    weights = np.random.default_rng(len(texts)).normal(size=(1 << 16, 2)).astype(np.float32)
     hashed, shape = featurizer.transform(texts)
     matrix = sparse.csr_matrix((hashed.vals, (hashed.rows, hashed.cols)), shape=(len(texts), 1 << 16))
     scores, shape_again = featurizer.linear_scores(texts, pack_weights(weights[:, 0], weights[:, 1]))
