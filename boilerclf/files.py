@@ -66,6 +66,12 @@ def read_document(path: str) -> tuple[str, int]:
     return decode(data, name)
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
     """A binary handle whose content replaces `path` only if the block finishes."""
@@ -75,6 +81,8 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -31,6 +31,12 @@ def run(*args: str, stdin: bytes | None = None, env: dict | None = None) -> subp
     )
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:
     err = result.stderr.decode()
     assert result.returncode == 2, err
@@ -91,6 +97,7 @@ def test_output_file_and_directory(page: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     assert run("clean", str(page), "-o", str(out)).returncode == 0
     assert out.read_text() == boilerclf.clean(PAGE)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~current_umask()  # not the temporary file's 0600
     tree = tmp_path / "in"
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text(PAGE)
