@@ -400,7 +400,10 @@ def evaluate(
 
 
 def print_report(name: str, report: dict) -> None:
-    header = f"{'':<22}{'docs':>6}{'paras':>8}{'body P':>8}{'body R':>8}{'body F1':>8}{'retain':>8}{'leak':>7}{'perfect':>8}{'macroF1':>8}"
+    header = (
+        f"{'':<22}{'docs':>6}{'paras':>8}{'body P':>8}{'body R':>8}{'body F1':>8}{'drop F1':>8}"
+        f"{'retain':>8}{'leak':>7}{'perfect':>8}{'macroF1':>8}"
+    )
     typer.echo(f"{name}  (favor={report['favor']})")
     typer.echo(header)
 
@@ -411,7 +414,7 @@ def print_report(name: str, report: dict) -> None:
         b = o["body"]
         typer.echo(
             f"{label[:21]:<22}{o['documents']:>6}{o['paragraphs']:>8}{f(b['precision'], 8)}{f(b['recall'], 8)}{f(b['f1'], 8)}"
-            f"{f(o['retention'], 8)}{f(o['leakage'], 7)}{f(o['perfect'], 8)}{f(o.get('macro_f1'), 8)}"
+            f"{f(o['drop']['f1'], 8)}{f(o['retention'], 8)}{f(o['leakage'], 7)}{f(o['perfect'], 8)}{f(o.get('macro_f1'), 8)}"
         )
 
     row("overall", report["overall"])
@@ -419,6 +422,8 @@ def print_report(name: str, report: dict) -> None:
         if key.startswith("by_") and len(groups) > 1:
             for value, o in groups.items():
                 row(f"{key[3:]}={value}", o)
+    for label_name, m in report["overall"].get("labels", {}).items():
+        typer.echo(f"{label_name:<8} precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}")
     if "confusion" in report["overall"]:
         typer.echo("confusion (rows gold, columns predicted): " + json.dumps(report["overall"]["confusion"]))
 
