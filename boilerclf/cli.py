@@ -71,6 +71,9 @@ def friendly(command: F) -> F:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except BrokenPipeError:  # `boilerclf ... | head`: the reader left; leave quietly, like cat
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except (InputError, ModelError, DataError) as exc:
             fail(str(exc))
         except OSError as exc:

@@ -297,3 +297,11 @@ def test_parallel_directory_matches_serial(tmp_path: Path) -> None:
     assert "bad.bin: looks like a binary file" in second.stderr.decode()
     for i in range(4):
         assert (serial / f"{i}.txt").read_bytes() == (parallel / f"{i}.txt").read_bytes()
+
+
+def test_a_reader_that_leaves_early_gets_no_error(page: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "boilerclf", "classify", str(page)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(5)
+    process.stdout.close()
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""
