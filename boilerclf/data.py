@@ -41,12 +41,13 @@ def iter_documents(path: str | Path) -> Iterator[Document]:
         with _open(path) as handle:
             for number, line in enumerate(handle, 1):
                 if line.strip():
-                    yield _parse(line, path, number)
+                    yield parse_line(line, path, number)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
 
 
-def _parse(line: str, path: Path, number: int) -> Document:
+def parse_line(line: str, path: Path, number: int) -> Document:
+    """One line of a labelled JSONL file as a checked `Document`; errors name `path:number`."""
     where = f"{path}:{number}"
     try:
         record = json.loads(line)

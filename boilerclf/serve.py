@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from .data import DataError, _parse
+from .data import DataError, parse_line
 from .files import InputError, atomic_output
 
 LABELS = ("body", "appeal", "debris")
@@ -93,7 +93,7 @@ class LabelFile:
                 raise DataError(f"{self.name}:{number}: not UTF-8") from None
             if not line.strip():
                 continue
-            document = _parse(line, Path(self.name), number)  # the checks every labelled file gets
+            document = parse_line(line, Path(self.name), number)  # the checks every labelled file gets
             self._ids.append(document.doc_id)
             where.append(number - 1)
             records.append(json.loads(line))
