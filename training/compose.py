@@ -252,8 +252,8 @@ class Composer:
         # Real pages interrupt the article with boxes and carry on after them: one or two
         # gaps get a whole block (an appeal box, a related box), others a single line.
         gaps = list(range(len(items) - 1))
-        block_gaps = set(rng.sample(gaps, min(len(gaps), rng.choice([0, 0, 1, 1, 2])))) if gaps else set()
-        rate = 0.5 if extracted else 1.0
+        block_gaps = set(rng.sample(gaps, min(len(gaps), rng.choice([0, 0, 0, 1, 1, 2])))) if gaps else set()
+        rate = 0.3 if extracted else 0.6  # real pages: about one interruption per ten paragraphs
         kind = article.get("site_kind")
         for i, text in enumerate(items):
             if extracted and text.lstrip().startswith(("•", "*")):
@@ -442,7 +442,8 @@ def load_parts() -> tuple[list[dict], list[dict], dict[str, dict]]:
     ui = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(PARTS.glob("ui/*.json"))}
     for path in sorted(PARTS.glob("ui_extra/*.json")):
         if path.stem in ui:
-            ui[path.stem].update(json.loads(path.read_text(encoding="utf-8")))
+            for category, items in json.loads(path.read_text(encoding="utf-8")).items():
+                ui[path.stem][category] = ui[path.stem].get(category, []) + items
     articles = [a for a in articles if a["lang"] in ui]
     return articles, appeals, ui
 
