@@ -1,8 +1,9 @@
-"""Context features: what a paragraph's neighbours, position and repeats say about it.
+"""Context features: what a paragraph's neighbours, position, repeats and words say about it.
 
 "Monthly" alone is ambiguous; between "Once" and "Annual", right after a donation appeal, it is
-debris. A short line between two body paragraphs is likely a subheading. These features feed
-stage two, which re-labels each paragraph from its own stage-one scores and its surroundings.
+debris. A short line between two body paragraphs is likely a subheading, the more so if it uses
+the article's words. These features feed stage two, which re-labels each paragraph from its own
+stage-one scores and its surroundings.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .features import SHAPE_NAMES
+from .features import SHAPE_NAMES, Words
 
 OFFSETS = (-3, -2, -1, 1, 2, 3)
 WINDOWS = (2, 5, 10)
 FAR = 10  # paragraphs: distances to the article's anchors are capped here
 GAP = 6  # anchors at most this far apart belong to one block of text
+SPAN_CLIP = 3.0  # one paragraph's say in where the article runs, in log-odds
+SPAN_COSTS = (0.0, 1.0)  # the price of each paragraph in the run: the second finds a tighter core
 
 
 def _shift(values: np.ndarray, doc: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,12 +89,70 @@ def _main_block(anchor: np.ndarray, log_chars: np.ndarray, doc_sizes: np.ndarray
     return first, last
 
 
-def context_features(probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray, repeats: np.ndarray) -> np.ndarray:
+def _first_per_doc(keys: tuple[np.ndarray, ...], doc: np.ndarray) -> np.ndarray:
+    """Index of each document's first row when rows are sorted by `keys` (last key most significant)."""
+    order = np.lexsort(keys + (doc,))
+    return order[np.r_[True, doc[order][1:] != doc[order][:-1]]]
+
+
+def _best_span(gain: np.ndarray, doc: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per document, the run of consecutive paragraphs with the largest total `gain` (first, last).
+
+    A vectorised maximum-sum subarray: the best run ending at `i` is worth the prefix sum at `i`
+    minus the smallest prefix sum before any start in its document, a running minimum.
+    """
+    index = np.arange(len(gain))
+    prefix = np.cumsum(gain)
+    before = prefix - gain  # sum of everything before each paragraph
+    # Lift each document above all earlier ones so that one running minimum restarts per document.
+    lift = doc * (2.0 * np.abs(gain).sum() + 1.0)
+    lowest = np.minimum.accumulate(before - lift) + lift
+    best_end = _first_per_doc((-index, -(prefix - lowest)), doc)
+    end_of = np.full(n_docs, -1, dtype=np.int64)
+    end_of[doc[best_end]] = best_end
+    # The run starts at the latest paragraph (up to its end) with the smallest sum before it.
+    candidate = np.where(index <= end_of[doc], before, np.inf)
+    best_start = _first_per_doc((-index, candidate), doc)
+    first = np.full(n_docs, -1, dtype=np.int64)
+    first[doc[best_start]] = best_start
+    return first, end_of
+
+
+def _shared_words(body: np.ndarray, doc: np.ndarray, words: Words) -> np.ndarray:
+    """How much each paragraph's words recur in the rest of its document, and where.
+
+    A subheading or a list item shares words with the article around it; another story's
+    headline, a menu item or a date does not. Three columns, each a mean over the paragraph's
+    words: its other occurrences' body probability (capped at 2), whether it occurs elsewhere at
+    all, and the mean body probability of those other occurrences.
+    """
+    n = len(body)
+    if len(words.rows) == 0:
+        return np.zeros((n, 3))
+    key = (doc[words.rows].astype(np.int64) << 32) | words.ids
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    own = body[words.rows]
+    elsewhere = np.bincount(inverse, weights=own)[inverse] - own
+    others = counts[inverse] - 1
+    per_word = (
+        np.minimum(elsewhere, 2.0) / 2.0,
+        others > 0,
+        np.where(others > 0, elsewhere / np.maximum(others, 1), 0.0),
+    )
+    n_words = np.maximum(np.bincount(words.rows, minlength=n)[:n], 1)
+    return np.column_stack([np.bincount(words.rows, weights=w, minlength=n)[:n] / n_words for w in per_word])
+
+
+def context_features(
+    probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray, repeats: np.ndarray, words: Words
+) -> np.ndarray:
     """Stage-two inputs for a batch of documents laid end to end.
 
     `probs`: stage-one probabilities (n, 3) in label order; `shape`: shape features, whose first
     two columns are scaled log length in characters and words; `doc_sizes`: paragraphs per
-    document; `repeats`: how many times each paragraph's text occurs in its document.
+    document; `repeats`: how many times each paragraph's text occurs in its document; `words`:
+    each paragraph's words (see `Featurizer.linear_scores`).
     """
     n = len(probs)
     doc = np.repeat(np.arange(len(doc_sizes)), doc_sizes)
@@ -128,6 +189,18 @@ def context_features(probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray
     since = np.where(last_anchor >= starts, index - last_anchor, FAR)
     until = np.where(next_anchor < ends, next_anchor - index, FAR)
     doc_body_mean = np.bincount(doc, weights=body, minlength=len(doc_sizes))[doc] / size
+    # The article as one stretch: the run of paragraphs where body outweighs the rest most.
+    log_odds = np.clip(np.log(np.clip(body, 1e-6, 1.0)) - np.log(np.clip(1.0 - body, 1e-6, 1.0)), -SPAN_CLIP, SPAN_CLIP)
+    span_columns = []
+    for cost in SPAN_COSTS:
+        span_start, span_end = _best_span(log_odds - cost, doc, len(doc_sizes))
+        span_start, span_end = span_start[doc], span_end[doc]
+        span_columns += [
+            (index >= span_start) & (index <= span_end),
+            np.clip(span_start - index, 0, FAR) / FAR,
+            np.clip(index - span_end, 0, FAR) / FAR,
+            (span_end - span_start + 1) / size,
+        ]
     columns.append(
         np.column_stack(
             [
@@ -145,8 +218,10 @@ def context_features(probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray
                 doc_body_mean,
                 np.log1p(_run_length(short, doc)) / 3,
                 np.log(np.minimum(repeats, 4.0)) / 2,
+                *span_columns,
             ]
         )
     )
+    columns.append(_shared_words(body, doc, words))
     columns.append(shape)
     return np.hstack([np.asarray(c, dtype=np.float32).reshape(n, -1) for c in columns])

@@ -3,11 +3,12 @@
 Two kinds of features, both computed over one code-point array of the entire batch so that the
 cost is a few numpy passes rather than a Python loop per n-gram:
 
-- *text*: hashed character 2-4-grams and word 1-2-grams of the lower-cased text, each kind scaled
-  to unit norm (the paragraph's words, in any script);
+- *text*: hashed character n-grams (the model says which orders; 3-4 by default) and word
+  1-2-grams of the lower-cased text, each kind scaled to unit norm (words in any script);
 - *shape*: length, case, digits, punctuation, list markers, URLs, terminal punctuation.
 
-Context (neighbours, position, repeats) is added later from stage-one scores: see `context`.
+Context (neighbours, position, repeats, shared words) is added later from stage-one scores: see
+`context`, which also receives each paragraph's word buckets from here.
 Character tables (class and lower-case of each BMP code point) are data of the model, so a
 model gives the same answers whatever Unicode version the running Python has.
 """
@@ -82,6 +83,18 @@ class Hashed:
     cols: np.ndarray
     vals: np.ndarray
     n_rows: int
+
+
+@dataclass(frozen=True)
+class Words:
+    """Each word of a batch as (paragraph, bucket): what context needs to tell which words recur."""
+
+    rows: np.ndarray
+    ids: np.ndarray
+
+    def shifted(self, offset: int) -> Words:
+        """The same words for a batch that starts `offset` paragraphs later."""
+        return Words(self.rows + offset, self.ids)
 
 
 @dataclass(frozen=True)
@@ -191,8 +204,8 @@ class Featurizer:
             cls[start_positions],
         )
 
-    def transform(self, texts: Sequence[str]) -> tuple[Hashed, np.ndarray]:
-        """Hashed text features (for training) and the (n, len(SHAPE_NAMES)) shape matrix."""
+    def transform(self, texts: Sequence[str]) -> tuple[Hashed, np.ndarray, Words]:
+        """Hashed text features (for training), the (n, len(SHAPE_NAMES)) shape matrix, the words."""
         b = self._batch(texts)
         n = b.n
         char_buckets = self._char_hashes(b)
@@ -209,10 +222,10 @@ class Featurizer:
             cols.append(kind_cols.astype(np.int64))
             vals.append(scale[kind_rows])
         hashed = Hashed(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float32), n)
-        return hashed, self._shape(b, word_rows, first_cls)
+        return hashed, self._shape(b, word_rows, first_cls), Words(word_rows, word_cols.astype(np.int64))
 
-    def linear_scores(self, texts: Sequence[str], table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weights summed over each paragraph's scaled n-grams, and the shape matrix.
+    def linear_scores(self, texts: Sequence[str], table: np.ndarray) -> tuple[np.ndarray, np.ndarray, Words]:
+        """Weights summed over each paragraph's scaled n-grams, the shape matrix and the words.
 
         The same numbers as `transform` followed by a sparse product, without building it.
         `table` holds two float32 weights per bucket packed in one uint64 (see `pack_weights`).
@@ -231,7 +244,7 @@ class Featurizer:
             scale = _count_scale(rows, n)[:n]
             for k in range(2):
                 scores[:, k] += np.bincount(rows, weights=weights[:, k], minlength=n + 1)[:n] * scale
-        return scores, self._shape(b, word_rows, first_cls)
+        return scores, self._shape(b, word_rows, first_cls), Words(word_rows, word_cols.astype(np.int64))
 
     def _shape(self, b: _Batch, word_rows: np.ndarray, first_cls: np.ndarray) -> np.ndarray:
         n = b.n

@@ -19,7 +19,7 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 
 from .context import context_features, repeat_counts
-from .features import SHAPE_NAMES, Featurizer, pack_weights
+from .features import SHAPE_NAMES, Featurizer, Words, pack_weights
 from .rules import Rule, first_match, load_rules
 from .segment import Paragraph, SplitMode, join_kept, segment
 
@@ -160,25 +160,29 @@ class Classifier:
         self.thresholds: dict[str, float] = {f: float(self.config["thresholds"][f]) for f in FAVORS}
 
     # -- scoring -----------------------------------------------------------------------------
-    def _stage_one(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Stage-one logits and shape features, a cache-sized chunk of paragraphs at a time."""
-        logits, shapes = [], []
+    def _stage_one(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, Words]:
+        """Stage-one logits, shape features and words, a cache-sized chunk of paragraphs at a time."""
+        logits, shapes, words = [], [], []
         for start in range(0, max(len(texts), 1), STAGE_ONE_CHUNK):
-            scores, shape = self._featurizer.linear_scores(texts[start : start + STAGE_ONE_CHUNK], self._s1_table)
+            scores, shape, chunk_words = self._featurizer.linear_scores(texts[start : start + STAGE_ONE_CHUNK], self._s1_table)
             logits.append(np.hstack([scores, np.zeros((len(scores), 1))]) + shape @ self._s1_shape + self._s1_bias)
             shapes.append(shape)
-        return np.concatenate(logits), np.concatenate(shapes)
+            words.append(chunk_words.shifted(start))
+        return (
+            np.concatenate(logits), np.concatenate(shapes),
+            Words(np.concatenate([w.rows for w in words]), np.concatenate([w.ids for w in words])),
+        )
 
     def _proba_documents(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
         """Probabilities for documents laid end to end: one (sum of sizes, 3) array."""
         texts = [t for doc in documents for t in doc]
         if not texts:
             return np.zeros((0, len(LABELS)))
-        logits, shape = self._stage_one(texts)
+        logits, shape, words = self._stage_one(texts)
         sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
         repeats = repeat_counts(texts, sizes)
         stage_one = _softmax(logits)
-        context = context_features(stage_one, shape, sizes, repeats)
+        context = context_features(stage_one, shape, sizes, repeats, words)
         correction = np.concatenate([self._stage_two(context[i : i + STAGE_TWO_CHUNK]) for i in range(0, len(texts), STAGE_TWO_CHUNK)])
         # Stage two corrects stage one: its output adds to stage one's log-probabilities.
         return _softmax(np.log(np.clip(stage_one, 1e-6, 1.0)) + correction)

@@ -32,7 +32,7 @@ DEFAULTS = {
     "body_weight": 1.5,
     "batch_size": 1024,
     "learning_rate": 3e-3,
-    "mlp_epochs": 20,
+    "mlp_epochs": 30,
     "l2": 1e-4,
     "input_dropout": 0.1,
 }
@@ -56,11 +56,11 @@ class Trainer:
         from scipy import sparse
 
         texts = [t for d in docs for t in d.texts]
-        hashed, shape = featurizer.transform(texts)
+        hashed, shape, words = featurizer.transform(texts)
         hashed_matrix = sparse.csr_matrix(
             (hashed.vals.astype(np.float64), (hashed.rows, hashed.cols)), shape=(hashed.n_rows, 1 << featurizer.bits)
         )
-        return sparse.hstack([hashed_matrix, sparse.csr_matrix(shape.astype(np.float64))], format="csr"), shape
+        return sparse.hstack([hashed_matrix, sparse.csr_matrix(shape.astype(np.float64))], format="csr"), shape, words
 
     def _stage_one(self, x, y, weights):
         from sklearn.linear_model import SGDClassifier
@@ -77,7 +77,7 @@ class Trainer:
         p = self.params
         self.char_classes_, self.char_lower_ = build_char_tables()
         featurizer = Featurizer(p["bits"], p["char_orders"], self.char_classes_, self.char_lower_)
-        x, shape = self._matrix(featurizer, docs)
+        x, shape, words = self._matrix(featurizer, docs)
         y = _label_ids(docs)
         weights = np.where(y == 0, p["body_weight"], 1.0)
         self.log(f"features: {x.shape[0]} paragraphs from {len(docs)} documents ({time.time() - start:.1f}s)")
@@ -103,7 +103,8 @@ class Trainer:
         self.s1_shape_ = stage_one.coef_[:, 1 << p["bits"] :].T.astype(np.float32)
         self.s1_bias_ = stage_one.intercept_.astype(np.float32)
 
-        context = context_features(oof, shape, sizes, repeat_counts([t for d in docs for t in d.texts], sizes)).astype(np.float64)
+        repeats = repeat_counts([t for d in docs for t in d.texts], sizes)
+        context = context_features(oof, shape, sizes, repeats, words).astype(np.float64)
         self.s2_mean_ = context.mean(axis=0).astype(np.float32)
         self.s2_scale_ = np.maximum(context.std(axis=0), 1e-3).astype(np.float32)
         z = standardize(context, self.s2_mean_, self.s2_scale_)
@@ -170,12 +171,17 @@ def fit_residual_mlp(
     return [(w1.astype(np.float32), b1.astype(np.float32)), (w2.astype(np.float32), b2.astype(np.float32))]
 
 
+F_TOLERANCE = 0.002  # F-score differences this small are noise on a validation split
+
+
 def calibrate(classifier: Classifier, docs: Sequence[Document]) -> dict[str, float]:
     """`favor` thresholds on P(body) from validation documents.
 
     balanced maximises body F1; precision maximises F0.5 (less boilerplate kept); recall
     maximises F3 (less body lost). Ordered so that precision keeps a subset of balanced, which
-    keeps a subset of recall.
+    keeps a subset of recall. F-scores are flat near their top, so each favor takes the lowest
+    threshold within `F_TOLERANCE` of its best score: among equally good choices, the one that
+    loses the least article text, which a reader cannot get back.
     """
     proba = np.concatenate(classifier.proba_documents([d.texts for d in docs]))
     gold = np.array([label for d in docs for label in d.labels])
@@ -189,7 +195,7 @@ def calibrate(classifier: Classifier, docs: Sequence[Document]) -> dict[str, flo
             kept = body_p >= t
             tp, fp, fn = np.sum(kept & is_body), np.sum(kept & ~is_body), np.sum(~kept & is_body)
             scores.append((1 + beta**2) * tp / max((1 + beta**2) * tp + beta**2 * fn + fp, 1))
-        best[favor] = float(grid[int(np.argmax(scores))])
+        best[favor] = float(grid[int(np.argmax(np.array(scores) >= max(scores) - F_TOLERANCE))])
     best["precision"] = max(best["precision"], best["balanced"])
     best["recall"] = min(best["recall"], best["balanced"])
     return best

@@ -28,22 +28,22 @@ paragraphs = st.lists(
 @given(paragraphs)
 def test_linear_scores_equal_the_sparse_product(featurizer: Featurizer, texts: list[str]) -> None:
     weights = np.random.default_rng(len(texts)).normal(size=(1 << 16, 2)).astype(np.float32)
-    hashed, shape = featurizer.transform(texts)
+    hashed, shape, _ = featurizer.transform(texts)
     matrix = sparse.csr_matrix((hashed.vals, (hashed.rows, hashed.cols)), shape=(len(texts), 1 << 16))
-    scores, shape_again = featurizer.linear_scores(texts, pack_weights(weights[:, 0], weights[:, 1]))
+    scores, shape_again, _ = featurizer.linear_scores(texts, pack_weights(weights[:, 0], weights[:, 1]))
     np.testing.assert_allclose(scores, matrix @ weights.astype(np.float64), atol=1e-4)
     np.testing.assert_array_equal(shape, shape_again)
     assert shape.shape == (len(texts), len(SHAPE_NAMES))
 
 
 def test_features_ignore_case_digits_and_surrounding_space(featurizer: Featurizer) -> None:
-    a, _ = featurizer.transform(["Page 12 of 40"])
-    b, _ = featurizer.transform(["  page 57 OF 99\t"])
+    a, _, _ = featurizer.transform(["Page 12 of 40"])
+    b, _, _ = featurizer.transform(["  page 57 OF 99\t"])
     assert sorted(a.cols.tolist()) == sorted(b.cols.tolist())
 
 
 def test_shape_features_read_what_they_say(featurizer: Featurizer) -> None:
-    _, shape = featurizer.transform(["- A list item.", "Visit https://example.org", "© 2025 Site", "Once", "a | b"])
+    _, shape, _ = featurizer.transform(["- A list item.", "Visit https://example.org", "© 2025 Site", "Once", "a | b"])
     col = {name: shape[:, i] for i, name in enumerate(SHAPE_NAMES)}
     assert col["starts_bullet"].tolist() == [1, 0, 0, 0, 0]
     assert col["ends_terminal"].tolist() == [1, 0, 0, 0, 0]

@@ -35,6 +35,7 @@ UI_LABEL = {
     # prose-like furniture (data/parts/ui_extra/)
     "author_bio": "debris", "company_about": "debris", "disclaimer": "debris", "reader_comment": "debris",
     "teaser": "debris", "sidebar": "debris", "caption": "debris", "byline_misc": "debris",
+    "comment_meta": "debris",
 }
 LONG_FORM_SHARE = 0.25  # pages whose article runs on with a second article's body
 PAGE_DOCS_PER_ARTICLE = 2  # two differently built pages per article ...
@@ -340,10 +341,16 @@ class Composer:
 
         def comments() -> None:
             page.ui_lines("comments", rng.randint(1, 3))
-            for _ in range(rng.randint(0, 6)):
+            # A thread: each comment under its author's line ("jbaxt says:") and a timestamp.
+            headers = "commenters" in ui and rng.random() < 0.7
+            for _ in range(rng.randint(0, 8)):
+                if headers:
+                    page.add(page.one("comment_headers").replace("{name}", page.one("commenters")), "debris", "comments")
+                    if rng.random() < 0.5:
+                        page.ui_lines("comment_meta", 1, "comments")
                 page.ui_lines("reader_comment", 1, "comments")
                 if rng.random() < 0.4:
-                    page.ui_lines("comments", 1)
+                    page.ui_lines("comment_meta" if headers else "comments", 1, "comments")
 
         def tags() -> None:
             prefix = page.one("tags_prefix") if "tags_prefix" in ui else ""
@@ -360,7 +367,7 @@ class Composer:
             (0.3, lambda: page.ui_lines("follow", rng.randint(1, 2))),
             (0.7, lambda: self.related_box(page, article, teasers=True)),
             (0.3, lambda: page.ui_lines("ads", 1)),
-            (0.35, comments),
+            (0.45, comments),
             (0.4, newsletter),
             (0.4, lambda: self.related_box(page, article, teasers=False)),
             (0.2, lambda: page.ui_lines("sidebar", rng.randint(1, 5))),
