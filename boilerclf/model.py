@@ -25,7 +25,7 @@ from .segment import Paragraph, SplitMode, join_kept, segment
 
 LABELS = ("body", "appeal", "debris")
 FORMAT = "boilerclf-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: stage two reads the article span and shared words
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
 Favor = Literal["precision", "balanced", "recall"]
@@ -115,7 +115,32 @@ def _read_model(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelError(f"{weights_path}: stage-one weights do not match the model config")
     if arrays["char_classes"].shape != (0x10000,) or arrays["char_lower"].shape != (0x10000,):
         raise ModelError(f"{weights_path}: character tables have the wrong shape")
+    _check_stage_two(weights_path, config, arrays)
     return config, arrays
+
+
+def _context_width() -> int:
+    """How many context features this version computes: what stage two's first layer must read."""
+    words = Words(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    probs = np.full((1, len(LABELS)), 1.0 / len(LABELS))
+    return context_features(probs, np.zeros((1, len(SHAPE_NAMES))), np.array([1]), np.ones(1), words).shape[1]
+
+
+def _check_stage_two(weights_path: Path, config: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Stage two's layers exist, chain, read this version's context features and end in the labels."""
+    layers = config.get("stage2_layers")
+    names = [(f"s2_w{i}", f"s2_b{i}") for i in range(layers)] if isinstance(layers, int) else []
+    if not names or any(w not in arrays or b not in arrays for w, b in names):
+        raise ModelError(f"{weights_path}: stage-two layers missing")
+    width = _context_width()
+    if arrays["s2_mean"].shape != (width,) or arrays["s2_scale"].shape != (width,):
+        raise ModelError(f"{weights_path}: stage two expects other context features than this boilerclf computes")
+    for w, b in names:
+        if arrays[w].ndim != 2 or arrays[w].shape[0] != width or arrays[b].shape != (arrays[w].shape[1],):
+            raise ModelError(f"{weights_path}: stage-two layer {w} does not fit the layer before it")
+        width = arrays[w].shape[1]
+    if width != len(LABELS):
+        raise ModelError(f"{weights_path}: stage two does not end in {len(LABELS)} labels")
 
 
 def default_model_path() -> Path:

@@ -71,6 +71,39 @@ def test_foreign_or_future_configs_are_refused(model_copy: Path, config: str, me
         boilerclf.Classifier(model_copy)
 
 
+def _rewrite_weights(model_dir: Path, change) -> None:
+    """Change the weights arrays and re-sign them, as a model from another version would be."""
+    from boilerclf.model import _file_sha256
+
+    with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    change(arrays)
+    np.savez(model_dir / WEIGHTS_FILE, **arrays)
+    config = json.loads((model_dir / CONFIG_FILE).read_text())
+    config["weights_sha256"] = _file_sha256(model_dir / WEIGHTS_FILE)
+    (model_dir / CONFIG_FILE).write_text(json.dumps(config))
+
+
+def test_stage_two_for_other_context_features_is_refused(model_copy: Path) -> None:
+    def drop_a_feature(arrays: dict) -> None:
+        for name in ("s2_mean", "s2_scale"):
+            arrays[name] = arrays[name][:-1]
+        arrays["s2_w0"] = arrays["s2_w0"][:-1]
+
+    _rewrite_weights(model_copy, drop_a_feature)
+    with pytest.raises(ModelError, match="other context features"):
+        boilerclf.Classifier(model_copy)
+
+
+def test_stage_two_layers_that_do_not_chain_are_refused(model_copy: Path) -> None:
+    def narrow_the_last_layer(arrays: dict) -> None:
+        arrays["s2_w1"] = arrays["s2_w1"][:-1]
+
+    _rewrite_weights(model_copy, narrow_the_last_layer)
+    with pytest.raises(ModelError, match="does not fit"):
+        boilerclf.Classifier(model_copy)
+
+
 def test_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not a boilerclf model"):
         boilerclf.load(tmp_path)
