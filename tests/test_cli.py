@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import boilerclf
+from boilerclf.model import FORMAT_VERSION
 
 PAGE = (
     "Home\nWorld\nPolitics\nSport\nLog in\n"
@@ -115,7 +116,7 @@ def test_classify_plain_columns_when_piped(page: Path) -> None:
 
 def test_info_and_version() -> None:
     info = run("info").stdout.decode()
-    assert "model format 1" in info and "favor thresholds" in info
+    assert f"model format {FORMAT_VERSION}," in info and "favor thresholds" in info
     assert run("--version").stdout.decode().strip() == f"boilerclf {boilerclf.__version__}"
 
 
