@@ -308,3 +308,11 @@ def test_a_reader_that_leaves_early_gets_no_error(tmp_path: Path) -> None:
     process.stdout.close()
     assert process.wait(timeout=60) == 141
     assert process.stderr.read() == b""
+
+
+def test_the_readme_example_prints_the_article_alone() -> None:
+    """The README's first command: the bundled page cleans to its article, line for line."""
+    example = Path(__file__).resolve().parent.parent / "data" / "examples" / "page.txt"
+    lines = example.read_text(encoding="utf-8").splitlines(keepends=True)
+    article = [15, 16, 17, 18, 23, 24, 26, 27, 28, 30, 31, 32, 33]  # headline to the list's last item
+    assert run("clean", str(example)).stdout.decode() == "".join(lines[i - 1] for i in article)
