@@ -318,18 +318,33 @@ class Classifier:
         ]
 
 
-_cache: dict[tuple[str, str | None], Classifier] = {}
+_cache: dict[tuple, Classifier] = {}
 _cache_lock = threading.Lock()
+
+
+def _version(path: Path) -> int | None:
+    """A file's modification time, so that a model or rules file rewritten in place is reloaded."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def load(path: str | os.PathLike[str] | None = None, *, rules: str | os.PathLike[str] | None = None) -> Classifier:
     """A `Classifier` for `path` (default: `$BOILERCLF_MODEL`, else the packaged model), cached.
 
-    `rules` is a rules file applied on top of the model; each (model, rules) pair is loaded once.
+    `rules` is a rules file applied on top of the model; each (model, rules) pair is loaded once,
+    and again when either file changes (a model retrained into the same directory, edited rules).
     """
-    chosen = path if path is not None else os.environ.get("BOILERCLF_MODEL") or default_model_path()
-    key = (str(Path(chosen).resolve()), str(Path(rules).resolve()) if rules is not None else None)
+    chosen = Path(path if path is not None else os.environ.get("BOILERCLF_MODEL") or default_model_path()).resolve()
+    rules_path = Path(rules).resolve() if rules is not None else None
+    key = (
+        str(chosen), _version(chosen / CONFIG_FILE), _version(chosen / WEIGHTS_FILE),
+        str(rules_path) if rules_path else None, _version(rules_path) if rules_path else None,
+    )
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = Classifier(key[0], rules=rules)
+            for stale in [k for k in _cache if k[0] == key[0] and k[3] == key[3]]:
+                del _cache[stale]
+            _cache[key] = Classifier(chosen, rules=rules)
         return _cache[key]

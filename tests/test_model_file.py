@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -112,3 +113,15 @@ def test_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
 def test_environment_variable_chooses_the_default_model(model_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOILERCLF_MODEL", str(model_copy))
     assert boilerclf.Classifier().path == model_copy
+
+
+def test_load_rereads_a_model_rewritten_in_place(model_copy: Path) -> None:
+    first = boilerclf.load(model_copy)
+    assert boilerclf.load(model_copy) is first
+    config = json.loads((model_copy / CONFIG_FILE).read_text())
+    config["thresholds"]["balanced"] = 0.99
+    (model_copy / CONFIG_FILE).write_text(json.dumps(config))
+    stat = (model_copy / CONFIG_FILE).stat()
+    os.utime(model_copy / CONFIG_FILE, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    again = boilerclf.load(model_copy)
+    assert again is not first and again.thresholds["balanced"] == 0.99
