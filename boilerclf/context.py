@@ -2,12 +2,13 @@
 
 "Monthly" alone is ambiguous; between "Once" and "Annual", right after a donation appeal, it is
 debris. A short line between two body paragraphs is likely a subheading, the more so if it uses
-the article's words. These features feed stage two, which re-labels each paragraph from its own
-stage-one scores and its surroundings.
+the article's words. These features feed the context stages: stage two re-labels each paragraph
+from its own stage-one scores and its surroundings, stage three does the same from stage two's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -56,7 +57,7 @@ def repeat_counts(texts: Sequence[str], doc_sizes: np.ndarray) -> np.ndarray:
     if not len(texts):
         return np.zeros(0)
     doc = np.repeat(np.arange(len(doc_sizes), dtype=np.uint64), doc_sizes)
-    keys = np.fromiter((hash(t.strip().lower()) for t in texts), dtype=np.int64, count=len(texts)).view(np.uint64)
+    keys = np.fromiter(map(hash, map(str.lower, map(str.strip, texts))), dtype=np.int64, count=len(texts)).view(np.uint64)
     keyed = keys ^ (doc * np.uint64(0x9E3779B97F4A7C15))  # one 64-bit key per (document, text)
     _, inverse, counts = np.unique(keyed, return_inverse=True, return_counts=True)
     return counts[inverse.ravel()].astype(np.float64)
@@ -117,7 +118,37 @@ def _best_span(gain: np.ndarray, doc: np.ndarray, n_docs: int) -> tuple[np.ndarr
     return first, last
 
 
-def _shared_words(body: np.ndarray, doc: np.ndarray, words: Words) -> np.ndarray:
+@dataclass(frozen=True)
+class WordGroups:
+    """Each word of a batch with the group of its equal words in the same document.
+
+    Grouping sorts every word of the batch, the costliest step of the context features; it does
+    not depend on any stage's scores, so it is done once per batch and shared by the stages.
+    """
+
+    rows: np.ndarray  # the paragraph of each word
+    group: np.ndarray  # the group of each word: same document, same bucket
+    others: np.ndarray  # how many other words of its group each word has, at least 1 (a divisor)
+    n_words: np.ndarray  # words per paragraph, at least 1 (a divisor)
+    recurring: np.ndarray  # per paragraph, the share of its words found elsewhere in its document
+
+    @classmethod
+    def of(cls, doc: np.ndarray, words: Words) -> WordGroups:
+        n = len(doc)
+        key = (doc[words.rows].astype(np.int64) << 32) | words.ids
+        # Group equal keys by sorting; groups need no stable order, and numpy's default sort is
+        # vectorised: about three times faster here than a stable sort.
+        order = np.argsort(key)
+        ordered = key[order]
+        group = np.empty(len(key), dtype=np.int64)
+        group[order] = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+        others = np.bincount(group)[group] - 1 if len(key) else np.zeros(0, dtype=np.int64)
+        n_words = np.maximum(np.bincount(words.rows, minlength=n)[:n], 1)
+        recurring = np.bincount(words.rows, weights=others > 0, minlength=n)[:n] / n_words
+        return cls(words.rows, group, np.maximum(others, 1), n_words, recurring)
+
+
+def _shared_words(body: np.ndarray, groups: WordGroups) -> np.ndarray:
     """How much each paragraph's words recur in the rest of its document, and where.
 
     A subheading or a list item shares words with the article around it; another story's
@@ -126,106 +157,115 @@ def _shared_words(body: np.ndarray, doc: np.ndarray, words: Words) -> np.ndarray
     all, and the mean body probability of those other occurrences.
     """
     n = len(body)
-    if len(words.rows) == 0:
+    if len(groups.rows) == 0:
         return np.zeros((n, 3))
-    key = (doc[words.rows].astype(np.int64) << 32) | words.ids
-    # Group equal keys by sorting. Keys come ordered by document already, and a stable sort
-    # (radix or merge) exploits that: several times faster than np.unique's quicksort.
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
-    inverse = np.empty(len(key), dtype=np.int64)
-    inverse[order] = group
-    own = body[words.rows]
-    elsewhere = np.bincount(inverse, weights=own)[inverse] - own
-    others = np.bincount(inverse)[inverse] - 1
-    per_word = (
-        np.minimum(elsewhere, 2.0) / 2.0,
-        others > 0,
-        np.where(others > 0, elsewhere / np.maximum(others, 1), 0.0),
-    )
-    n_words = np.maximum(np.bincount(words.rows, minlength=n)[:n], 1)
-    return np.column_stack([np.bincount(words.rows, weights=w, minlength=n)[:n] / n_words for w in per_word])
+    own = body[groups.rows]
+    # A word alone in its group has nothing elsewhere: exactly 0, whatever the divisor.
+    elsewhere = np.bincount(groups.group, weights=own)[groups.group] - own
+
+    def mean(per_word: np.ndarray) -> np.ndarray:
+        return np.bincount(groups.rows, weights=per_word, minlength=n)[:n] / groups.n_words
+
+    return np.column_stack([mean(np.minimum(elsewhere, 2.0) / 2.0), groups.recurring, mean(elsewhere / groups.others)])
 
 
-def context_features(
-    probs: np.ndarray, shape: np.ndarray, doc_sizes: np.ndarray, repeats: np.ndarray, words: Words
-) -> np.ndarray:
-    """Stage-two inputs for a batch of documents laid end to end.
+class PageContext:
+    """The context of a batch of documents laid end to end, for every context stage.
 
-    `probs`: stage-one probabilities (n, 3) in label order; `shape`: shape features, whose first
-    two columns are scaled log length in characters and words; `doc_sizes`: paragraphs per
-    document; `repeats`: how many times each paragraph's text occurs in its document; `words`:
-    each paragraph's words (see `Featurizer.linear_scores`).
+    What does not depend on a stage's scores (layout, neighbours' lengths, position, repeats,
+    shape, word groups) is computed once here; `features` adds what each stage's scores say.
+
+    Args:
+        shape: shape features, whose first two columns are scaled log length in characters and words;
+        doc_sizes: paragraphs per document;
+        repeats: how many times each paragraph's text occurs in its document;
+        words: each paragraph's words (see `Featurizer.linear_scores`).
     """
-    n = len(probs)
-    doc = np.repeat(np.arange(len(doc_sizes)), doc_sizes)
-    ends_of_doc = np.cumsum(doc_sizes)
-    starts = (ends_of_doc - doc_sizes)[doc]
-    ends = ends_of_doc[doc]
-    position = np.arange(n) - starts
-    size = doc_sizes[doc].astype(np.float64)
-    body = probs[:, 0]
-    log_chars = shape[:, 0]
-    short = shape[:, 1] < np.log1p(5) / 4.0
 
-    columns = [np.log(np.clip(probs, 1e-6, 1.0))]
-    for offset in OFFSETS:
-        shifted, exists = _shift(probs, doc, offset)
-        columns.extend([shifted, exists[:, None]])
-    terminal = shape[:, SHAPE_NAMES.index("ends_terminal")]
-    for offset in OFFSETS:
-        columns.append(_shift(log_chars, doc, offset)[0][:, None])
-    for offset in (-1, 1):
-        columns.append(_shift(terminal, doc, offset)[0][:, None])
-    for radius in WINDOWS:
-        columns.append(_window_mean(body, starts, ends, radius)[:, None])
-
-    # Where the article is: paragraphs stage one is sure of and that are long.
-    anchor = (body > 0.5) & (log_chars > np.log1p(80) / 5.0)
-    anchors_before = np.concatenate([[0], np.cumsum(anchor)])
-    doc_anchor_share = (anchors_before[ends] - anchors_before[starts]) / size
-    main_start, main_end = _main_block(anchor, log_chars, doc_sizes)
-    main_start, main_end = main_start[doc], main_end[doc]
-    index = np.arange(n)
-    last_anchor = np.maximum.accumulate(np.where(anchor, index, -1))  # latest anchor at or before i
-    next_anchor = np.minimum.accumulate(np.where(anchor, index, n + FAR)[::-1])[::-1]
-    since = np.where(last_anchor >= starts, index - last_anchor, FAR)
-    until = np.where(next_anchor < ends, next_anchor - index, FAR)
-    doc_body_mean = np.bincount(doc, weights=body, minlength=len(doc_sizes))[doc] / size
-    # The article as one stretch: the run of paragraphs where body outweighs the rest most.
-    log_odds = np.clip(np.log(np.clip(body, 1e-6, 1.0)) - np.log(np.clip(1.0 - body, 1e-6, 1.0)), -SPAN_CLIP, SPAN_CLIP)
-    span_columns = []
-    for cost in SPAN_COSTS:
-        span_start, span_end = _best_span(log_odds - cost, doc, len(doc_sizes))
-        span_start, span_end = span_start[doc], span_end[doc]
-        span_columns += [
-            (index >= span_start) & (index <= span_end),
-            np.clip(span_start - index, 0, FAR) / FAR,
-            np.clip(index - span_end, 0, FAR) / FAR,
-            (span_end - span_start + 1) / size,
-        ]
-    columns.append(
-        np.column_stack(
-            [
-                position / np.maximum(size - 1, 1),
-                np.log1p(position) / 6,
-                np.log1p(size - 1 - position) / 6,
-                np.log1p(size) / 6,
-                main_start >= 0,
-                (index >= main_start) & (index <= main_end),
-                np.where(main_start >= 0, np.clip(main_start - index, 0, FAR), FAR) / FAR,
-                np.where(main_start >= 0, np.clip(index - main_end, 0, FAR), FAR) / FAR,
-                np.minimum(since, FAR) / FAR,
-                np.minimum(until, FAR) / FAR,
-                doc_anchor_share,
-                doc_body_mean,
-                np.log1p(_run_length(short, doc)) / 3,
-                np.log(np.minimum(repeats, 4.0)) / 2,
-                *span_columns,
-            ]
+    def __init__(self, shape: np.ndarray, doc_sizes: np.ndarray, repeats: np.ndarray, words: Words):
+        n = len(shape)
+        self.n, self.doc_sizes = n, doc_sizes
+        self.doc = np.repeat(np.arange(len(doc_sizes)), doc_sizes)
+        ends_of_doc = np.cumsum(doc_sizes)
+        self.starts = (ends_of_doc - doc_sizes)[self.doc]
+        self.ends = ends_of_doc[self.doc]
+        self.size = doc_sizes[self.doc].astype(np.float64)
+        self.log_chars = shape[:, 0]
+        position = np.arange(n) - self.starts
+        short = shape[:, 1] < np.log1p(5) / 4.0
+        terminal = shape[:, SHAPE_NAMES.index("ends_terminal")]
+        self.exists = [_shift(self.log_chars, self.doc, offset)[1] for offset in OFFSETS]
+        # Where each neighbour is (a missing one points at the paragraph itself, then is zeroed).
+        self.neighbour_index = [np.where(exists, np.arange(n) + offset, np.arange(n)) for offset, exists in zip(OFFSETS, self.exists)]
+        self.neighbours = _float32(
+            [_shift(self.log_chars, self.doc, offset)[0] for offset in OFFSETS]
+            + [_shift(terminal, self.doc, offset)[0] for offset in (-1, 1)]
         )
-    )
-    columns.append(_shared_words(body, doc, words))
-    columns.append(shape)
-    return np.hstack([np.asarray(c, dtype=np.float32).reshape(n, -1) for c in columns])
+        self.position = _float32(
+            [position / np.maximum(self.size - 1, 1), np.log1p(position) / 6,
+             np.log1p(self.size - 1 - position) / 6, np.log1p(self.size) / 6]
+        )
+        self.runs = _float32([np.log1p(_run_length(short, self.doc)) / 3, np.log(np.minimum(repeats, 4.0)) / 2])
+        self.shape = shape.astype(np.float32)
+        self.words = WordGroups.of(self.doc, words)
+
+    def features(self, probs: np.ndarray) -> np.ndarray:
+        """A context stage's inputs (n, width) from the previous stage's probabilities (n, 3)."""
+        n, doc, starts, ends, size, log_chars = self.n, self.doc, self.starts, self.ends, self.size, self.log_chars
+        body = probs[:, 0]
+        columns = [np.log(np.clip(probs, 1e-6, 1.0))]
+        for index, exists in zip(self.neighbour_index, self.exists):
+            columns.extend([probs[index] * exists[:, None], exists[:, None]])
+        columns.append(self.neighbours)
+        for radius in WINDOWS:
+            columns.append(_window_mean(body, starts, ends, radius)[:, None])
+
+        # Where the article is: paragraphs the previous stage is sure of and that are long.
+        anchor = (body > 0.5) & (log_chars > np.log1p(80) / 5.0)
+        anchors_before = np.concatenate([[0], np.cumsum(anchor)])
+        doc_anchor_share = (anchors_before[ends] - anchors_before[starts]) / size
+        main_start, main_end = _main_block(anchor, log_chars, self.doc_sizes)
+        main_start, main_end = main_start[doc], main_end[doc]
+        index = np.arange(n)
+        last_anchor = np.maximum.accumulate(np.where(anchor, index, -1))  # latest anchor at or before i
+        next_anchor = np.minimum.accumulate(np.where(anchor, index, n + FAR)[::-1])[::-1]
+        since = np.where(last_anchor >= starts, index - last_anchor, FAR)
+        until = np.where(next_anchor < ends, next_anchor - index, FAR)
+        doc_body_mean = np.bincount(doc, weights=body, minlength=len(self.doc_sizes))[doc] / size
+        # The article as one stretch: the run of paragraphs where body outweighs the rest most.
+        log_odds = np.clip(np.log(np.clip(body, 1e-6, 1.0)) - np.log(np.clip(1.0 - body, 1e-6, 1.0)), -SPAN_CLIP, SPAN_CLIP)
+        span_columns = []
+        for cost in SPAN_COSTS:
+            span_start, span_end = _best_span(log_odds - cost, doc, len(self.doc_sizes))
+            span_start, span_end = span_start[doc], span_end[doc]
+            span_columns += [
+                (index >= span_start) & (index <= span_end),
+                np.clip(span_start - index, 0, FAR) / FAR,
+                np.clip(index - span_end, 0, FAR) / FAR,
+                (span_end - span_start + 1) / size,
+            ]
+        columns += [
+            self.position,
+            _float32(
+                [
+                    main_start >= 0,
+                    (index >= main_start) & (index <= main_end),
+                    np.where(main_start >= 0, np.clip(main_start - index, 0, FAR), FAR) / FAR,
+                    np.where(main_start >= 0, np.clip(index - main_end, 0, FAR), FAR) / FAR,
+                    np.minimum(since, FAR) / FAR,
+                    np.minimum(until, FAR) / FAR,
+                    doc_anchor_share,
+                    doc_body_mean,
+                ]
+            ),
+            self.runs,
+            _float32(span_columns),
+            _shared_words(body, self.words),
+            self.shape,
+        ]
+        return np.hstack([np.asarray(c, dtype=np.float32).reshape(n, -1) for c in columns])
+
+
+def _float32(columns: list[np.ndarray]) -> np.ndarray:
+    """Columns of one length as an (n, k) float32 block."""
+    return np.column_stack([np.asarray(c, dtype=np.float32) for c in columns])

@@ -124,6 +124,11 @@ _FLAG_TABLE[ord("|")] = _PIPE
 _FLAG_TABLE[ord("@")] = _AT
 _FLAG_TABLE[[ord(x) for x in "$€£¥₽₹₩₴₺"]] = _CURRENCY
 _FLAG_TABLE[[0xA9, 0xAE]] = _COPYRIGHT
+# Characters a paragraph may start with as a list marker, or end with as a sentence's end.
+_IS_BULLET = np.zeros(0x10000, dtype=bool)
+_IS_BULLET[[ord(x) for x in _BULLETS]] = True
+_IS_TERMINAL = np.zeros(0x10000, dtype=bool)
+_IS_TERMINAL[[ord(x) for x in _TERMINAL]] = True
 _MAX_WORD_POWER = 31  # characters past this in a word share one power: long tokens still hash
 _P32 = np.uint32(0x01000193)  # FNV prime
 _GOLDEN = np.uint32(0x9E3779B1)
@@ -157,11 +162,11 @@ class Featurizer:
         return ((h ^ np.uint32(salt)) * _GOLDEN) >> np.uint32(32 - self.bits)
 
     def _batch(self, texts: Sequence[str]) -> _Batch:
-        texts = [t.strip() for t in texts]
+        texts = list(map(str.strip, texts))
         pad = "\x00" * _PAD_LEN
-        joined = "".join(pad + t for t in texts) + pad
+        joined = pad + pad.join(texts) + pad if texts else pad
         raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         block_starts = np.cumsum(lengths + _PAD_LEN) - (lengths + _PAD_LEN)
         owner = np.repeat(np.arange(len(texts) + 1), np.append(lengths + _PAD_LEN, _PAD_LEN))
         small = np.minimum(raw, 0xFFFF)
@@ -267,11 +272,10 @@ class Featurizer:
         last = np.where(has_text, b.block_starts + _PAD_LEN + b.lengths - 1, 0)
         first_cls, last_cls = b.cls[first], b.cls[last]
         first_cp, last_cp = b.raw[first], b.raw[last]
+        bullet, terminal = _IS_BULLET[np.minimum(first_cp, 0xFFFF)], _IS_TERMINAL[np.minimum(last_cp, 0xFFFF)]
         r = b.raw
         url = (r[:-2] == ord(":")) & (r[1:-1] == ord("/")) & (r[2:] == ord("/"))
         url_count = np.bincount(b.owner[:-2][url], minlength=n + 1)[:n]
-        bullets = [ord(x) for x in _BULLETS]
-        terminal = [ord(x) for x in _TERMINAL]
         columns = [
             np.log1p(chars) / 5.0,
             np.log1p(n_words) / 4.0,
@@ -284,11 +288,11 @@ class Featurizer:
             has_text & (first_cls == UPPER),
             has_text & (first_cls == LOWER),
             has_text & (first_cls == DIGIT),
-            has_text & np.isin(first_cp, bullets),
-            has_text & (first_cls == PUNCT) & ~np.isin(first_cp, bullets),
-            has_text & np.isin(last_cp, terminal),
+            has_text & bullet,
+            has_text & (first_cls == PUNCT) & ~bullet,
+            has_text & terminal,
             has_text & (last_cp == ord(":")),
-            has_text & (last_cls == PUNCT) & ~np.isin(last_cp, terminal + [ord(":")]),
+            has_text & (last_cls == PUNCT) & ~terminal & (last_cp != ord(":")),
             has_text & np.isin(last_cls, [LOWER, UPPER, LETTER, HAN, DIGIT, MARK]),
             by_flag[:, _PIPE] > 0,
             by_flag[:, _AT] > 0,

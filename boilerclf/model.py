@@ -1,8 +1,9 @@
-"""The classifier: a saved model (plain arrays plus JSON) and the two-stage prediction.
+"""The classifier: a saved model (plain arrays plus JSON) and the staged prediction.
 
 Stage one scores each paragraph alone, from hashed n-grams and shape (a linear model). Stage two
 re-scores it from stage one's scores for it and its neighbours, its position and its repeats (a
-small neural network). Both are evaluated with numpy only: inference imports neither
+small neural network); stage three does the same again from stage two's scores, so that a
+paragraph's decision can rest on its neighbours' context-aware decisions, not just their text. Both are evaluated with numpy only: inference imports neither
 scikit-learn nor scipy, and the file loads without executing code (`allow_pickle=False`).
 """
 
@@ -18,21 +19,22 @@ from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
-from .context import context_features, repeat_counts
+from .context import PageContext, repeat_counts
 from .features import SHAPE_NAMES, Featurizer, Words, pack_weights
 from .rules import Rule, first_match, load_rules
 from .segment import Paragraph, SplitMode, join_kept, segment
 
 LABELS = ("body", "appeal", "debris")
 FORMAT = "boilerclf-model"
-FORMAT_VERSION = 2  # 2: stage two reads the article span and shared words
+FORMAT_VERSION = 3  # 2: stage two reads the article span and shared words; 3: stacked context stages
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
 Favor = Literal["precision", "balanced", "recall"]
 FAVORS = ("precision", "balanced", "recall")
 Z_CLIP = 4.0
 STAGE_ONE_CHUNK = 2048  # paragraphs per featurizer call: its arrays then stay in the CPU cache
-STAGE_TWO_CHUNK = 8192  # rows per network evaluation, for the same reason
+CONTEXT_CHUNK = 8192  # rows per network evaluation in a context stage, for the same reason
+DOCUMENT_CHUNK = 16384  # paragraphs of whole documents scored together, for the same reason
 
 
 class ModelError(ValueError):
@@ -57,7 +59,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def standardize(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Scale stage-two inputs, clipped so that a value unseen in training cannot dominate."""
+    """Scale a context stage's inputs, clipped so that a value unseen in training cannot dominate."""
     return np.clip((x - mean) / scale, -Z_CLIP, Z_CLIP)
 
 
@@ -81,7 +83,7 @@ def save_model(directory: str | Path, arrays: dict[str, np.ndarray], config: dic
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-_REQUIRED = ("char_classes", "char_lower", "s1_hashed", "s1_shape", "s1_bias", "s2_mean", "s2_scale")
+_REQUIRED = ("char_classes", "char_lower", "s1_hashed", "s1_shape", "s1_bias")
 
 
 def _read_model(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -115,32 +117,62 @@ def _read_model(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelError(f"{weights_path}: stage-one weights do not match the model config")
     if arrays["char_classes"].shape != (0x10000,) or arrays["char_lower"].shape != (0x10000,):
         raise ModelError(f"{weights_path}: character tables have the wrong shape")
-    _check_stage_two(weights_path, config, arrays)
+    _check_context_stages(weights_path, config, arrays)
     return config, arrays
 
 
 def _context_width() -> int:
-    """How many context features this version computes: what stage two's first layer must read."""
+    """How many context features this version computes: what each context stage's first layer must read."""
     words = Words(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     probs = np.full((1, len(LABELS)), 1.0 / len(LABELS))
-    return context_features(probs, np.zeros((1, len(SHAPE_NAMES))), np.array([1]), np.ones(1), words).shape[1]
+    return PageContext(np.zeros((1, len(SHAPE_NAMES))), np.array([1]), np.ones(1), words).features(probs).shape[1]
 
 
-def _check_stage_two(weights_path: Path, config: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Stage two's layers exist, chain, read this version's context features and end in the labels."""
-    layers = config.get("stage2_layers")
-    names = [(f"s2_w{i}", f"s2_b{i}") for i in range(layers)] if isinstance(layers, int) else []
-    if not names or any(w not in arrays or b not in arrays for w, b in names):
-        raise ModelError(f"{weights_path}: stage-two layers missing")
-    width = _context_width()
-    if arrays["s2_mean"].shape != (width,) or arrays["s2_scale"].shape != (width,):
-        raise ModelError(f"{weights_path}: stage two expects other context features than this boilerclf computes")
-    for w, b in names:
-        if arrays[w].ndim != 2 or arrays[w].shape[0] != width or arrays[b].shape != (arrays[w].shape[1],):
-            raise ModelError(f"{weights_path}: stage-two layer {w} does not fit the layer before it")
-        width = arrays[w].shape[1]
-    if width != len(LABELS):
-        raise ModelError(f"{weights_path}: stage two does not end in {len(LABELS)} labels")
+def _check_context_stages(weights_path: Path, config: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Each context stage's layers exist, chain, read this version's context features and end in the labels."""
+    stages = config.get("context_stages")
+    if not isinstance(stages, list) or not stages or not all(isinstance(n, int) and n > 0 for n in stages):
+        raise ModelError(f"{weights_path}: the model config lists no context stages")
+    context_width = _context_width()
+    for stage, layers in enumerate(stages, start=2):
+        prefix = f"s{stage}_"
+        names = [(f"{prefix}w{i}", f"{prefix}b{i}") for i in range(layers)]
+        if any(w not in arrays or b not in arrays for w, b in names) or f"{prefix}mean" not in arrays:
+            raise ModelError(f"{weights_path}: stage-{stage} layers missing")
+        if arrays[f"{prefix}mean"].shape != (context_width,) or arrays.get(f"{prefix}scale", np.zeros(0)).shape != (context_width,):
+            raise ModelError(f"{weights_path}: stage {stage} expects other context features than this boilerclf computes")
+        width = context_width
+        for w, b in names:
+            if arrays[w].ndim != 2 or arrays[w].shape[0] != width or arrays[b].shape != (arrays[w].shape[1],):
+                raise ModelError(f"{weights_path}: stage-{stage} layer {w} does not fit the layer before it")
+            width = arrays[w].shape[1]
+        if width != len(LABELS):
+            raise ModelError(f"{weights_path}: stage {stage} does not end in {len(LABELS)} labels")
+
+
+@dataclass(frozen=True)
+class ContextStage:
+    """One context stage: a small network that corrects the previous stage from context features."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: list[tuple[np.ndarray, np.ndarray]]
+
+    def correction(self, context: np.ndarray) -> np.ndarray:
+        """The correction to the previous stage's log-probabilities, for rows of context features."""
+        x = standardize(context, self.mean, self.scale)
+        for i, (w, b) in enumerate(self.layers):
+            x = x @ w + b
+            if i < len(self.layers) - 1:
+                np.maximum(x, 0.0, out=x)
+        return x.astype(np.float64)
+
+    def refine(self, proba: np.ndarray, context: np.ndarray) -> np.ndarray:
+        """The previous stage's probabilities corrected: the network's output adds to their logs."""
+        correction = np.concatenate(
+            [self.correction(context[i : i + CONTEXT_CHUNK]) for i in range(0, len(context), CONTEXT_CHUNK)]
+        )
+        return _softmax(np.log(np.clip(proba, 1e-6, 1.0)) + correction)
 
 
 def default_model_path() -> Path:
@@ -178,10 +210,13 @@ class Classifier:
         self._s1_table = pack_weights(hashed[:, 0] - hashed[:, 2], hashed[:, 1] - hashed[:, 2])
         self._s1_shape = arrays["s1_shape"] - arrays["s1_shape"][:, -1:]
         self._s1_bias = arrays["s1_bias"] - arrays["s1_bias"][-1]
-        self._s2_mean, self._s2_scale = arrays["s2_mean"], arrays["s2_scale"]
-        self._s2_layers = []
-        for i in range(int(self.config["stage2_layers"])):
-            self._s2_layers.append((arrays[f"s2_w{i}"], arrays[f"s2_b{i}"]))
+        self._context_stages = [
+            ContextStage(
+                arrays[f"s{stage}_mean"], arrays[f"s{stage}_scale"],
+                [(arrays[f"s{stage}_w{i}"], arrays[f"s{stage}_b{i}"]) for i in range(layers)],
+            )
+            for stage, layers in enumerate(self.config["context_stages"], start=2)
+        ]
         self.thresholds: dict[str, float] = {f: float(self.config["thresholds"][f]) for f in FAVORS}
 
     # -- scoring -----------------------------------------------------------------------------
@@ -199,27 +234,32 @@ class Classifier:
         )
 
     def _proba_documents(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
-        """Probabilities for documents laid end to end: one (sum of sizes, 3) array."""
+        """Probabilities for documents laid end to end: one (sum of sizes, 3) array.
+
+        Whole documents are scored a few thousand paragraphs at a time, so that the context
+        stages' arrays stay in the CPU cache.
+        """
+        pieces, start, size = [], 0, 0
+        for end, document in enumerate(documents, start=1):
+            size += len(document)
+            if size >= DOCUMENT_CHUNK or end == len(documents):
+                pieces.append(self._proba_chunk(documents[start:end]))
+                start, size = end, 0
+        return np.concatenate(pieces) if pieces else np.zeros((0, len(LABELS)))
+
+    def _proba_chunk(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
+        """`_proba_documents` for one chunk of documents."""
         texts = [t for doc in documents for t in doc]
         if not texts:
             return np.zeros((0, len(LABELS)))
         logits, shape, words = self._stage_one(texts)
         sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
         repeats = repeat_counts(texts, sizes)
-        stage_one = _softmax(logits)
-        context = context_features(stage_one, shape, sizes, repeats, words)
-        correction = np.concatenate([self._stage_two(context[i : i + STAGE_TWO_CHUNK]) for i in range(0, len(texts), STAGE_TWO_CHUNK)])
-        # Stage two corrects stage one: its output adds to stage one's log-probabilities.
-        return _softmax(np.log(np.clip(stage_one, 1e-6, 1.0)) + correction)
-
-    def _stage_two(self, context: np.ndarray) -> np.ndarray:
-        """Stage two's correction of stage one's log-probabilities, for rows of context features."""
-        x = standardize(context, self._s2_mean, self._s2_scale)
-        for i, (w, b) in enumerate(self._s2_layers):
-            x = x @ w + b
-            if i < len(self._s2_layers) - 1:
-                np.maximum(x, 0.0, out=x)
-        return x.astype(np.float64)
+        proba = _softmax(logits)
+        page = PageContext(shape, sizes, repeats, words)
+        for stage in self._context_stages:
+            proba = stage.refine(proba, page.features(proba))
+        return proba
 
     def _decide(
         self, documents: Sequence[Sequence[str]], favor: Favor, langs: Sequence[str | None] | None = None

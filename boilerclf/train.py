@@ -1,9 +1,10 @@
-"""Train a two-stage model from labelled documents (needs scikit-learn and scipy).
+"""Train a staged model from labelled documents (needs scikit-learn and scipy).
 
 Stage one, a linear model over hashed n-grams and shape features, is fitted with out-of-fold
-predictions (folds by document) so that stage two, a small neural network over context
-features, learns from the stage-one scores it will really see on new pages. The `favor`
-thresholds are set on the validation documents. Deterministic for a given seed.
+predictions so that stage two, a small neural network over context features, learns from the
+stage-one scores it will really see on new pages. Each later context stage learns the same way
+from the out-of-fold scores of the stage before it (folds by document). The `favor` thresholds
+are set on the validation documents. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .context import context_features, repeat_counts
+from .context import PageContext, repeat_counts
 from .data import DataError, Document
 from .evaluate import predict_documents, score
 from .features import Featurizer, build_char_tables
-from .model import FAVORS, LABELS, Classifier, _softmax, save_model, standardize
+from .model import FAVORS, LABELS, Classifier, ContextStage, _softmax, save_model, standardize
 
 DEFAULTS = {
     "bits": 18,
     "char_orders": [3, 4],
     "alpha": 1e-5,
     "epochs": 8,
-    "hidden": [128],
+    "hidden": [128, 64],  # hidden units of each context stage (stage two, stage three)
     "folds": 4,
     "body_weight": 1.5,
     "batch_size": 1024,
@@ -35,6 +36,7 @@ DEFAULTS = {
     "mlp_epochs": 30,
     "l2": 1e-4,
     "input_dropout": 0.1,
+    "stage_folds": 2,
 }
 
 
@@ -103,28 +105,46 @@ class Trainer:
         self.s1_shape_ = stage_one.coef_[:, 1 << p["bits"] :].T.astype(np.float32)
         self.s1_bias_ = stage_one.intercept_.astype(np.float32)
 
-        repeats = repeat_counts([t for d in docs for t in d.texts], sizes)
-        context = context_features(oof, shape, sizes, repeats, words).astype(np.float64)
-        self.s2_mean_ = context.mean(axis=0).astype(np.float32)
-        self.s2_scale_ = np.maximum(context.std(axis=0), 1e-3).astype(np.float32)
-        z = standardize(context, self.s2_mean_, self.s2_scale_)
-        offset = np.log(np.clip(oof, 1e-6, 1.0))
-        self.s2_layers_ = fit_residual_mlp(
-            z[labelled], offset[labelled], y[labelled], weights[labelled], hidden=p["hidden"][0],
-            epochs=p["mlp_epochs"], batch_size=p["batch_size"], learning_rate=p["learning_rate"],
-            l2=p["l2"], input_dropout=p["input_dropout"], seed=self.seed,
-        )
-        self.log(f"stage two fitted ({time.time() - start:.1f}s)")
+        page = PageContext(shape, sizes, repeat_counts([t for d in docs for t in d.texts], sizes), words)
+        doc_fold = np.repeat([zlib.crc32(f"{self.seed}:{d.doc_id}".encode()) % p["stage_folds"] for d in docs], sizes)
+        self.context_stages_ = []
+        proba = oof
+        n_stages = len(p["hidden"])
+        for stage in range(2, 2 + n_stages):
+            context = page.features(proba).astype(np.float64)
+            mean = context.mean(axis=0).astype(np.float32)
+            scale = np.maximum(context.std(axis=0), 1e-3).astype(np.float32)
+            z, offset = standardize(context, mean, scale), np.log(np.clip(proba, 1e-6, 1.0))
+
+            def fit(rows: np.ndarray) -> ContextStage:
+                layers = fit_residual_mlp(
+                    z[rows], offset[rows], y[rows], weights[rows], hidden=p["hidden"][stage - 2],
+                    epochs=p["mlp_epochs"], batch_size=p["batch_size"], learning_rate=p["learning_rate"],
+                    l2=p["l2"], input_dropout=p["input_dropout"], seed=self.seed,
+                )
+                return ContextStage(mean, scale, layers)
+
+            self.context_stages_.append(fit(np.flatnonzero(labelled)))
+            self.log(f"stage {stage} fitted ({time.time() - start:.1f}s)")
+            if stage < 1 + n_stages:
+                # The next stage learns from this one's out-of-fold scores, folds by document.
+                next_proba = np.zeros_like(proba)
+                for k in range(p["stage_folds"]):
+                    held = doc_fold == k
+                    next_proba[held] = fit(np.flatnonzero(labelled & ~held)).refine(proba[held], context[held])
+                    self.log(f"stage {stage}, fold {k + 1}/{p['stage_folds']} ({time.time() - start:.1f}s)")
+                proba = next_proba
         return self
 
     def arrays(self) -> dict[str, np.ndarray]:
         arrays = {
             "char_classes": self.char_classes_, "char_lower": self.char_lower_,
             "s1_hashed": self.s1_hashed_, "s1_shape": self.s1_shape_, "s1_bias": self.s1_bias_,
-            "s2_mean": self.s2_mean_, "s2_scale": self.s2_scale_,
         }
-        for i, (w, b) in enumerate(self.s2_layers_):
-            arrays[f"s2_w{i}"], arrays[f"s2_b{i}"] = w, b
+        for stage, context_stage in enumerate(self.context_stages_, start=2):
+            arrays[f"s{stage}_mean"], arrays[f"s{stage}_scale"] = context_stage.mean, context_stage.scale
+            for i, (w, b) in enumerate(context_stage.layers):
+                arrays[f"s{stage}_w{i}"], arrays[f"s{stage}_b{i}"] = w, b
         return arrays
 
 
@@ -132,9 +152,9 @@ def fit_residual_mlp(
     x: np.ndarray, offset: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, *, hidden: int, epochs: int,
     batch_size: int, learning_rate: float, l2: float, input_dropout: float, seed: int,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stage two: a one-hidden-layer network whose output is added to stage one's log-probabilities.
+    """A context stage: a one-hidden-layer network whose output is added to the previous stage's log-probabilities.
 
-    It learns a correction, so with no evidence from the context the answer is stage one's; weight
+    It learns a correction, so with no evidence from the context the answer is the previous stage's; weight
     decay and input dropout keep corrections small and spread over many cues, which holds up better
     on real pages than a network free to re-decide everything from the synthetic pages' context.
     Plain numpy with Adam, deterministic for a seed.
@@ -216,7 +236,7 @@ def train_model(
     config = {
         "labels": list(LABELS),
         "featurizer": {"bits": trainer.params["bits"], "char_orders": trainer.params["char_orders"]},
-        "stage2_layers": len(trainer.s2_layers_),
+        "context_stages": [len(stage.layers) for stage in trainer.context_stages_],
         "params": trainer.params,
         "seed": seed,
         "training": summary or {},
@@ -261,6 +281,7 @@ def train_with_user_data(
     out_dir: Path,
     *,
     base: bool = True,
+    base_share: float = 1.0,
     seed: int = 0,
     holdout_share: float = 0.2,
     user_weight: float | None = None,
@@ -269,6 +290,8 @@ def train_with_user_data(
 ) -> tuple[Classifier, dict]:
     """Train a model on the user's documents (and by default our shipped data) into `out_dir`.
 
+    `base_share` below 1 trains on that share of our training documents only (a fixed sample):
+    quicker, for trying out labels, at some cost in accuracy.
     A held-out share of the user's documents, and our test split, are scored before (with
     `reference`, the current model) and after; the report is returned and saved in the model
     card. User documents are repeated so that they weigh at least a tenth of the base data.
@@ -281,7 +304,7 @@ def train_with_user_data(
     user_train, user_held = split_holdout(user_docs, holdout_share, seed)
     train_docs, validation_docs, test_docs = list(user_train), [], []
     if base:
-        base_train = read_documents(base_data_path("train"))
+        base_train, _ = split_holdout(read_documents(base_data_path("train")), 1.0 - base_share, seed)
         validation_docs = read_documents(base_data_path("validation"))
         test_docs = read_documents(base_data_path("test"))
         user_paragraphs = max(1, sum(len(d.texts) for d in user_train))
@@ -298,7 +321,8 @@ def train_with_user_data(
         for name, docs in scored.items():
             if docs:
                 report["before"][name] = score(docs, predict_documents(reference, docs))
-    summary = {"user_documents": len(user_docs), "user_train": len(user_train), "user_heldout": len(user_held), "base": base}
+    summary = {"user_documents": len(user_docs), "user_train": len(user_train), "user_heldout": len(user_held), "base": base,
+               "base_share": base_share if base else 0.0}
     classifier = train_model(train_docs, validation_docs, out_dir, seed=seed, summary=summary, log=log)
     for name, docs in scored.items():
         if docs:

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf.context import _best_span, _shared_words
+from boilerclf.context import WordGroups, _best_span, _shared_words
 from boilerclf.features import Words
 
 gains = st.lists(st.integers(-5, 5), min_size=1, max_size=12)
@@ -44,7 +44,7 @@ def test_shared_words_tell_a_subhead_from_a_stray_headline() -> None:
     rows = np.array([p for p, ids in words.items() for _ in ids])
     ids = np.array([i for ids in words.values() for i in ids])
     body = np.array([0.9, 0.9, 0.9, 0.2, 0.2])
-    shared = _shared_words(body, np.zeros(5, dtype=np.int64), Words(rows, ids))
+    shared = _shared_words(body, WordGroups.of(np.zeros(5, dtype=np.int64), Words(rows, ids)))
     assert shared.shape == (5, 3)
     assert shared[3, 1] == 1.0 and shared[4, 1] == 0.0  # every word recurs / none does
     assert shared[3, 0] > 0.8 and shared[4, 0] == 0.0
@@ -52,5 +52,5 @@ def test_shared_words_tell_a_subhead_from_a_stray_headline() -> None:
 
 def test_shared_words_stay_inside_their_document() -> None:
     rows, ids = np.array([0, 1]), np.array([7, 7])
-    shared = _shared_words(np.array([0.9, 0.9]), np.array([0, 1]), Words(rows, ids))
+    shared = _shared_words(np.array([0.9, 0.9]), WordGroups.of(np.array([0, 1]), Words(rows, ids)))
     assert (shared == 0).all()

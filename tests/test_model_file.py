@@ -105,6 +105,24 @@ def test_stage_two_layers_that_do_not_chain_are_refused(model_copy: Path) -> Non
         boilerclf.Classifier(model_copy)
 
 
+def test_a_missing_stage_three_is_refused(model_copy: Path) -> None:
+    def drop_stage_three(arrays: dict) -> None:
+        for name in [n for n in arrays if n.startswith("s3_")]:
+            del arrays[name]
+
+    _rewrite_weights(model_copy, drop_stage_three)
+    with pytest.raises(ModelError, match="stage-3 layers missing"):
+        boilerclf.Classifier(model_copy)
+
+
+def test_a_config_without_context_stages_is_refused(model_copy: Path) -> None:
+    config = json.loads((model_copy / CONFIG_FILE).read_text())
+    del config["context_stages"]
+    (model_copy / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="no context stages"):
+        boilerclf.Classifier(model_copy)
+
+
 def test_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not a boilerclf model"):
         boilerclf.load(tmp_path)
