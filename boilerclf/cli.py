@@ -478,6 +478,9 @@ def train(
     data: list[str] = typer.Option(..., "--data", help="Your labelled documents: JSONL, CSV, Parquet, a saved dataset or a Hub id."),
     out: Path = typer.Option(..., "--out", help="The new model directory."),
     base: bool = typer.Option(True, "--base/--no-base", help="Train together with boilerclf's own data (default)."),
+    base_share: float = typer.Option(
+        1.0, "--base-share", min=0.05, max=1.0, help="Use only this share of boilerclf's own data: quicker, a little less accurate."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same data and seed give the same model."),
     holdout: float = typer.Option(0.2, "--holdout", min=0.0, max=0.9, help="Share of your documents held out to score the model."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory."),
@@ -504,7 +507,7 @@ def train(
     shutil.rmtree(staging, ignore_errors=True)
     try:
         _, report = train_with_user_data(
-            docs, staging, base=base, seed=seed, holdout_share=holdout, reference=load(model),
+            docs, staging, base=base, base_share=base_share, seed=seed, holdout_share=holdout, reference=load(model),
             log=lambda message: typer.echo(f"boilerclf: {message}", err=True),
         )
         (staging / "report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
