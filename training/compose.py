@@ -39,7 +39,10 @@ UI_LABEL = {
 }
 LONG_FORM_SHARE = 0.25  # pages whose article runs on with a second article's body
 PAGE_DOCS_PER_ARTICLE = 2  # two differently built pages per article ...
-EXTRACTED_DOCS_PER_ARTICLE = 1  # ... and one extractor output
+EXTRACTED_DOCS_PER_ARTICLE = 2  # ... and two extractor outputs
+EXTRACTED_RESIDUE_SHARE = 0.5  # extractor outputs with any residue ...
+EXTRACTED_RESIDUE_RATE = 0.6  # ... and how much of each kind they keep
+SHORT_MENU_SHARE = 0.2  # page headers whose menu has only one to three items
 MAX_APPEAL_USES = 12  # keeps every appeal text under 1% of the documents
 
 
@@ -194,7 +197,8 @@ class Composer:
         if rng.random() < 0.35:
             self.cookie(page)
         for _ in range(rng.choice([1, 1, 1, 2])):
-            page.ui_lines("nav", rng.randint(4, 40))
+            # Most menus are long; a minimal page dump holds only one to three items.
+            page.ui_lines("nav", rng.randint(1, 3) if rng.random() < SHORT_MENU_SHARE else rng.randint(4, 40))
             if rng.random() < 0.6:
                 page.ui_lines("account", rng.randint(1, 4))
         if rng.random() < 0.3:
@@ -238,7 +242,7 @@ class Composer:
             page.ui_lines("meta", rng.randint(1, 2))
         if not extracted and rng.random() < 0.4:
             page.ui_lines("share", rng.randint(2, 8), "share")
-        if article.get("captions") and rng.random() < (0.2 if extracted else 0.6):
+        if article.get("captions") and rng.random() < (0.1 if extracted else 0.6):
             page.add(article["captions"][0], "debris", "caption")
             if rng.random() < 0.4:
                 page.ui_lines("caption_credits", 1)
@@ -254,7 +258,7 @@ class Composer:
         # gaps get a whole block (an appeal box, a related box), others a single line.
         gaps = list(range(len(items) - 1))
         block_gaps = set(rng.sample(gaps, min(len(gaps), rng.choice([0, 0, 0, 1, 1, 2])))) if gaps else set()
-        rate = 0.3 if extracted else 0.6  # real pages: about one interruption per ten paragraphs
+        rate = 0.15 if extracted else 0.6  # real pages: about one interruption per ten paragraphs
         kind = article.get("site_kind")
         for i, text in enumerate(items):
             if extracted and text.lstrip().startswith(("•", "*")):
@@ -268,7 +272,7 @@ class Composer:
                 page.ui_lines("forum", rng.randint(1, 3))
             elif kind == "shop_deal" and not extracted and rng.random() < 0.3:
                 page.ui_lines("shop", rng.randint(1, 2))
-            if i in block_gaps and (not extracted or rng.random() < 0.4):
+            if i in block_gaps and (not extracted or rng.random() < 0.2):
                 self.mid_block(page, article)
                 continue
             roll = rng.random() / rate
@@ -396,7 +400,8 @@ class Composer:
         ui = self.ui[article["lang"]]
         page = Page(rng, ui, rng.choice(ui["site_names"]))
         lang = article["lang"]
-        residue = rng.random() < 0.6  # many extractor outputs are clean already
+        # Most extractor outputs are clean already; where residue is left, it is a few lines.
+        residue = rng.random() < EXTRACTED_RESIDUE_SHARE
         self.article_top(page, article, extracted=True)
         self.body(page, article, extracted=True, paywalled=residue and rng.random() < 0.05)
         if residue:
@@ -417,7 +422,7 @@ class Composer:
                 (0.1, lambda: page.ui_lines("meta", 1)),
                 (0.05, lambda: page.add(self.url(page, article), "debris", "url")),
             ):
-                if rng.random() < roll:
+                if rng.random() < roll * EXTRACTED_RESIDUE_RATE:
                     action()
         return self.finish(doc_id, article, "extracted", page)
 
