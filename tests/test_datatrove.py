@@ -54,7 +54,11 @@ def page(i: int) -> str:
     elif kind == 2:
         lines = MENU[: 1 + i % 6] + SHARE[: 1 + i % 3] + WIDGET + FOOTER
     elif kind == 3:
-        lines = MENU[:4] + [f"Ferry to island {i % 17} cancelled until {1 + i % 28} June."] + WIDGET + FOOTER
+        notice = [
+            f"Ferry to island {i % 17} cancelled until {1 + i % 28} June",
+            "The operator blamed a broken engine part and said refunds would be paid within a week.",
+        ]
+        lines = MENU[:4] + notice + WIDGET + FOOTER
     else:
         return "\n\n".join(SHARE + story(i)[1:] + [APPEALS[i % 2]] + WIDGET) + "\n"
     return "\n".join(lines) + "\n"
