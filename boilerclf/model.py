@@ -3,8 +3,9 @@
 Stage one scores each paragraph alone, from hashed n-grams and shape (a linear model). Stage two
 re-scores it from stage one's scores for it and its neighbours, its position and its repeats (a
 small neural network); stage three does the same again from stage two's scores, so that a
-paragraph's decision can rest on its neighbours' context-aware decisions, not just their text. Both are evaluated with numpy only: inference imports neither
-scikit-learn nor scipy, and the file loads without executing code (`allow_pickle=False`).
+paragraph's decision can rest on its neighbours' context-aware decisions, not just their text.
+All are evaluated with numpy only: inference imports neither scikit-learn nor scipy, and the file
+loads without executing code (`allow_pickle=False`).
 """
 
 from __future__ import annotations
