@@ -194,12 +194,12 @@ class PageContext:
         position = np.arange(n) - self.starts
         short = shape[:, 1] < np.log1p(5) / 4.0
         terminal = shape[:, SHAPE_NAMES.index("ends_terminal")]
-        self.exists = [_shift(self.log_chars, self.doc, offset)[1] for offset in OFFSETS]
+        lengths = [_shift(self.log_chars, self.doc, offset) for offset in OFFSETS]
+        self.exists = [exists for _, exists in lengths]
         # Where each neighbour is (a missing one points at the paragraph itself, then is zeroed).
         self.neighbour_index = [np.where(exists, np.arange(n) + offset, np.arange(n)) for offset, exists in zip(OFFSETS, self.exists)]
         self.neighbours = _float32(
-            [_shift(self.log_chars, self.doc, offset)[0] for offset in OFFSETS]
-            + [_shift(terminal, self.doc, offset)[0] for offset in (-1, 1)]
+            [values for values, _ in lengths] + [_shift(terminal, self.doc, offset)[0] for offset in (-1, 1)]
         )
         self.position = _float32(
             [position / np.maximum(self.size - 1, 1), np.log1p(position) / 6,
