@@ -24,14 +24,13 @@ SPAN_COSTS = (0.0, 1.0)  # the price of each paragraph in the run: the second fi
 
 
 def _shift(values: np.ndarray, doc: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """`values` of the paragraph `offset` places away in the same document, and whether it exists."""
+    """One value per paragraph, of the paragraph `offset` places away in the same document, and whether it exists."""
     n = len(values)
     idx = np.arange(n) + offset
     exists = (idx >= 0) & (idx < n)
     idx = np.clip(idx, 0, n - 1)
     exists &= doc[idx] == doc
-    shifted = np.where(exists[:, None], values[idx], 0.0) if values.ndim == 2 else np.where(exists, values[idx], 0.0)
-    return shifted, exists
+    return np.where(exists, values[idx], 0.0), exists
 
 
 def _window_mean(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, radius: int) -> np.ndarray:
@@ -57,7 +56,8 @@ def repeat_counts(texts: Sequence[str], doc_sizes: np.ndarray) -> np.ndarray:
     if not len(texts):
         return np.zeros(0)
     doc = np.repeat(np.arange(len(doc_sizes), dtype=np.uint64), doc_sizes)
-    keys = np.fromiter(map(hash, map(str.lower, map(str.strip, texts))), dtype=np.int64, count=len(texts)).view(np.uint64)
+    folded = map(str.lower, map(str.strip, texts))
+    keys = np.fromiter(map(hash, folded), dtype=np.int64, count=len(texts)).view(np.uint64)
     keyed = keys ^ (doc * np.uint64(0x9E3779B97F4A7C15))  # one 64-bit key per (document, text)
     _, inverse, counts = np.unique(keyed, return_inverse=True, return_counts=True)
     return counts[inverse.ravel()].astype(np.float64)
@@ -197,7 +197,9 @@ class PageContext:
         lengths = [_shift(self.log_chars, self.doc, offset) for offset in OFFSETS]
         self.exists = [exists for _, exists in lengths]
         # Where each neighbour is (a missing one points at the paragraph itself, then is zeroed).
-        self.neighbour_index = [np.where(exists, np.arange(n) + offset, np.arange(n)) for offset, exists in zip(OFFSETS, self.exists)]
+        self.neighbour_index = [
+            np.where(exists, np.arange(n) + offset, np.arange(n)) for offset, exists in zip(OFFSETS, self.exists)
+        ]
         self.neighbours = _float32(
             [values for values, _ in lengths] + [_shift(terminal, self.doc, offset)[0] for offset in (-1, 1)]
         )

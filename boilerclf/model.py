@@ -140,8 +140,12 @@ def _check_context_stages(weights_path: Path, config: dict, arrays: dict[str, np
         names = [(f"{prefix}w{i}", f"{prefix}b{i}") for i in range(layers)]
         if any(w not in arrays or b not in arrays for w, b in names) or f"{prefix}mean" not in arrays:
             raise ModelError(f"{weights_path}: stage-{stage} layers missing")
-        if arrays[f"{prefix}mean"].shape != (context_width,) or arrays.get(f"{prefix}scale", np.zeros(0)).shape != (context_width,):
-            raise ModelError(f"{weights_path}: stage {stage} expects other context features than this boilerclf computes")
+        if arrays[f"{prefix}mean"].shape != (context_width,) or arrays.get(f"{prefix}scale", np.zeros(0)).shape != (
+            context_width,
+        ):
+            raise ModelError(
+                f"{weights_path}: stage {stage} expects other context features than this boilerclf computes"
+            )
         width = context_width
         for w, b in names:
             if arrays[w].ndim != 2 or arrays[w].shape[0] != width or arrays[b].shape != (arrays[w].shape[1],):
