@@ -42,12 +42,13 @@ def test_schema_and_labels(docs: dict[str, list[dict]]) -> None:
                 assert p["label"] in ("body", "appeal", "debris") and p["text"].strip() == p["text"] and p["text"]
 
 
-def test_splits_share_no_document_article_appeal_or_skeleton(docs: dict[str, list[dict]]) -> None:
+def test_splits_share_no_document_article_appeal_thread_or_skeleton(docs: dict[str, list[dict]]) -> None:
     for field in ("doc_id", "article_id", "skeleton"):
         seen = [{d[field] for d in docs[s]} - {None} for s in SPLITS]
         assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2]), field
-    appeal_sets = [{a for d in docs[s] for a in d["appeal_ids"]} for s in SPLITS]
-    assert not (appeal_sets[0] & appeal_sets[1]) and not (appeal_sets[0] & appeal_sets[2]) and not (appeal_sets[1] & appeal_sets[2])
+    for field in ("appeal_ids", "thread_ids"):
+        seen = [{a for d in docs[s] for a in d[field]} for s in SPLITS]
+        assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2]), field
 
 
 def test_scale_and_variety(docs: dict[str, list[dict]]) -> None:
@@ -74,13 +75,14 @@ def test_languages(docs: dict[str, list[dict]]) -> None:
         assert any(p["label"] == "appeal" for d in with_furniture for p in d["paragraphs"]), lang
 
 
-def test_no_skeleton_or_appeal_in_more_than_one_percent(docs: dict[str, list[dict]]) -> None:
+def test_no_skeleton_appeal_or_thread_in_more_than_one_percent(docs: dict[str, list[dict]]) -> None:
     everything = [d for s in SPLITS for d in docs[s]]
     limit = 0.01 * len(everything)
     pages = [d for d in everything if d["scenario"] == "page"]
     assert all(d["skeleton"] for d in pages)
     assert max(Counter(d["skeleton"] for d in pages).values()) <= limit
     assert max(Counter(a for d in everything for a in set(d["appeal_ids"])).values()) <= limit
+    assert max(Counter(t for d in everything for t in set(d["thread_ids"])).values()) <= limit
 
 
 def test_composition_is_reproducible(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ EXTRACTED_RESIDUE_SHARE = 0.5  # extractor outputs with any residue ...
 EXTRACTED_RESIDUE_RATE = 0.6  # ... and how much of each kind they keep
 SHORT_MENU_SHARE = 0.2  # page headers whose menu has only one to three items
 MAX_APPEAL_USES = 12  # keeps every appeal text under 1% of the documents
+MAX_THREAD_USES = 12  # the same for every comment thread
+THREAD_SHARE = 0.35  # comment sections that show a written thread (the rest: single comments)
 
 
 def split_of(part_id: str) -> str:
@@ -68,6 +70,7 @@ class Page:
         self.paragraphs: list[dict] = []
         self.blocks: list[list] = []  # [block kind, paragraphs], in page order
         self.appeal_ids: list[str] = []
+        self.thread_ids: list[str] = []
 
     def fill(self, text: str) -> str:
         rng = self.rng
@@ -106,8 +109,11 @@ class Page:
 class Composer:
     """Builds documents for one split from its articles and appeals."""
 
-    def __init__(self, split: str, articles: list[dict], appeals: list[dict], ui: dict[str, dict], seed: int):
-        self.split, self.seed, self.ui = split, seed, ui
+    def __init__(
+        self, split: str, articles: list[dict], appeals: list[dict], threads: list[dict],
+        ui: dict[str, dict], residue: dict, seed: int,
+    ):
+        self.split, self.seed, self.ui, self.residue = split, seed, ui, residue
         self.articles = articles
         self.by_lang: dict[str, list[dict]] = defaultdict(list)
         for article in articles:
@@ -116,6 +122,10 @@ class Composer:
         for appeal in appeals:
             self.appeals[appeal["lang"]].append(appeal)
         self.appeal_uses: Counter[str] = Counter()
+        self.threads: dict[str, list[dict]] = defaultdict(list)
+        for thread in threads:
+            self.threads[thread["lang"]].append(thread)
+        self.thread_uses: Counter[str] = Counter()
 
     # -- parts -------------------------------------------------------------------------------
     def appeal(self, rng: random.Random, lang: str, *, short: bool | None = None, kinds: tuple[str, ...] = ()) -> dict | None:
@@ -145,22 +155,68 @@ class Composer:
     def related_box(self, page: Page, article: dict, teasers: bool) -> None:
         rng = page.rng
         page.ui_lines("related_heading", 1, "related")
-        for other in rng.sample(
-            [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]],
-            min(rng.randint(2, 8), len(self.by_lang[article["lang"]]) - 1),
-        ):
+        # One card layout per box, as a site's template repeats it: the other story's headline,
+        # and with teasers its author, date and lede (its own standfirst or first paragraph).
+        layout = ["headline"]
+        if teasers:
+            layout += [field for field, chance in (("byline", 0.4), ("date", 0.4), ("lede", 0.7)) if rng.random() < chance]
+            if rng.random() < 0.3:
+                rng.shuffle(layout)
+        others = [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]]
+        river = teasers and rng.random() < 0.3  # a long river of teasers after the article
+        for other in rng.sample(others, min(rng.randint(6, 16) if river else rng.randint(2, 8), len(others))):
             if rng.random() < 0.15:
                 page.add(f"{rng.randint(1, 10)}", "debris", "related")
-            page.add(other["headline"], "debris", "related")
-            if teasers and rng.random() < 0.5:
-                # A teaser is often the other article's own standfirst or first paragraph.
-                lede = rng.choice([other.get("teaser"), other.get("standfirst"), other["body"][0]])
-                if lede:
-                    page.add(lede, "debris", "related")
-            if teasers and rng.random() < 0.2:
-                page.add(other.get("date") or page.one("meta"), "debris", "related")
+            for field in layout:
+                if field == "lede":
+                    text = rng.choice([other.get("teaser"), other.get("standfirst"), other["body"][0]])
+                else:
+                    text = other.get(field) or (page.one("meta") if field == "date" else None)
+                if text:
+                    page.add(text, "debris", "related")
         if rng.random() < 0.3:
             page.ui_lines("teaser", rng.randint(1, 4), "related")
+
+    def thread(self, page: Page, lang: str) -> bool:
+        """A written comment thread in one of the site's comment layouts; False if none is left."""
+        pool = [t for t in self.threads[lang] if self.thread_uses[t["id"]] < MAX_THREAD_USES]
+        if not pool:
+            return False
+        rng = page.rng
+        least = min(self.thread_uses[t["id"]] for t in pool)
+        thread = rng.choice([t for t in pool if self.thread_uses[t["id"]] <= least + 1])
+        self.thread_uses[thread["id"]] += 1
+        page.thread_ids.append(thread["id"])
+        header = page.one("comment_headers") if page.ui.get("comment_headers") and rng.random() < 0.6 else "{name}"
+        show_when, show_votes = rng.random() < 0.6, rng.random() < 0.7
+        comments = thread["comments"][: rng.randint(2, len(thread["comments"]))] if rng.random() < 0.4 else thread["comments"]
+        for comment in comments:
+            page.add(header.replace("{name}", comment["author"]), "debris", "comments")
+            if show_when and comment.get("when"):
+                page.add(comment["when"], "debris", "comments")
+            elif header == "{name}":
+                # A bare name over a paragraph is a panel interview's layout too; a comment
+                # under a bare name shows at least its time or a control ("Reply", "12 Likes").
+                page.add(comment.get("when") or page.one("comment_meta"), "debris", "comments")
+            for text in comment["paragraphs"]:
+                page.add(text, "debris", "comments")
+            if show_votes and comment.get("votes"):
+                page.add(comment["votes"], "debris", "comments")
+            if rng.random() < 0.3:
+                page.ui_lines("comment_meta", 1, "comments")
+        return True
+
+    def markup(self, page: Page, k: int) -> None:
+        """Markup or unrendered template placeholders that leaked into the dump."""
+        rng = page.rng
+        for _ in range(k):
+            if rng.random() < 0.5:
+                text = rng.choice(self.residue["markup"])
+            else:
+                wrapper = rng.choice(self.residue["wrappers"])
+                fields = rng.sample(self.residue["fields"], rng.randint(1, 4))
+                text = " ".join(wrapper.replace("%s", field) for field in fields)
+            page.add(text, "debris", "markup")
 
     def related_list(self, page: Page, article: dict) -> None:
         """Related links as an extractor writes them: list items, headline and lede on one line."""
@@ -194,6 +250,8 @@ class Composer:
             page.ui_lines("skip", rng.randint(1, 2))
         if rng.random() < 0.6:
             page.add(page.site, "debris", "brand")
+        if rng.random() < 0.04:
+            self.markup(page, rng.randint(1, 3))
         if rng.random() < 0.35:
             self.cookie(page)
         for _ in range(rng.choice([1, 1, 1, 2])):
@@ -345,6 +403,8 @@ class Composer:
 
         def comments() -> None:
             page.ui_lines("comments", rng.randint(1, 3))
+            if rng.random() < THREAD_SHARE and self.thread(page, lang):
+                return
             # A thread: each comment under its author's line ("jbaxt says:") and a timestamp.
             headers = "commenters" in ui and rng.random() < 0.7
             for _ in range(rng.randint(0, 8)):
@@ -387,6 +447,8 @@ class Composer:
             action()
         if rng.random() < 0.25:
             self.cookie(page)
+        if rng.random() < 0.08:
+            self.markup(page, rng.randint(1, 10))
         if rng.random() < 0.3:
             page.ui_lines("nav", rng.randint(5, 25), "footer_nav")
         if rng.random() < 0.3:
@@ -437,6 +499,7 @@ class Composer:
             "skeleton": skeleton,
             "article_id": article["id"],
             "appeal_ids": page.appeal_ids,
+            "thread_ids": page.thread_ids,
             "paragraphs": page.paragraphs,
         }
 
@@ -448,27 +511,31 @@ class Composer:
                 yield self.extracted_doc(article, k)
 
 
-def load_parts() -> tuple[list[dict], list[dict], dict[str, dict]]:
+def load_parts() -> tuple[list[dict], list[dict], list[dict], dict[str, dict], dict]:
     articles = [a for a in read_jsonl("articles/*/*.jsonl") if a.get("body")]
     appeals = [a for a in read_jsonl("appeals/*.jsonl") if a.get("paragraphs")]
+    threads = [t for t in read_jsonl("comments/*.jsonl") if t.get("comments")]
+    residue = json.loads((PARTS / "residue.json").read_text(encoding="utf-8"))
     ui = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(PARTS.glob("ui/*.json"))}
     for path in sorted(PARTS.glob("ui_extra/*.json")):
         if path.stem in ui:
             for category, items in json.loads(path.read_text(encoding="utf-8")).items():
                 ui[path.stem][category] = ui[path.stem].get(category, []) + items
     articles = [a for a in articles if a["lang"] in ui]
-    return articles, appeals, ui
+    return articles, appeals, threads, ui, residue
 
 
 def compose(seed: int = 13) -> dict[str, list[dict]]:
-    articles, appeals, ui = load_parts()
+    articles, appeals, threads, ui, residue = load_parts()
     out = {}
     for split in SPLITS:
         composer = Composer(
             split,
             [a for a in articles if split_of(a["id"]) == split],
             [a for a in appeals if split_of(a["id"]) == split],
+            [t for t in threads if split_of(t["id"]) == split],
             ui,
+            residue,
             seed,
         )
         out[split] = list(composer.documents())

@@ -57,6 +57,7 @@ def main() -> None:
     distinct = (
         f"Distinct written parts used: {len({d['article_id'] for d in everything})} article bodies, "
         f"{len({a for d in everything for a in d['appeal_ids']})} appeal texts, "
+        f"{len({t for d in everything for t in d['thread_ids']})} comment threads, "
         f"{len({d['skeleton'] for d in everything if d['skeleton']})} page skeletons (for {sum(d['scenario'] == 'page' for d in everything)} pages)."
     )
     parts = [
