@@ -43,6 +43,7 @@ EXTRACTED_DOCS_PER_ARTICLE = 2  # ... and two extractor outputs
 EXTRACTED_RESIDUE_SHARE = 0.5  # extractor outputs with any residue ...
 EXTRACTED_RESIDUE_RATE = 0.6  # ... and how much of each kind they keep
 SHORT_MENU_SHARE = 0.2  # page headers whose menu has only one to three items
+MINIMAL_PAGE_SHARE = 0.08  # bare pages: a few menu items, the article, a line or two after it
 MAX_APPEAL_USES = 12  # keeps every appeal text under 1% of the documents
 MAX_THREAD_USES = 12  # the same for every comment thread
 THREAD_SHARE = 0.35  # comment sections that show a written thread (the rest: single comments)
@@ -376,6 +377,8 @@ class Composer:
         ui = self.ui[article["lang"]]
         page = Page(rng, ui, rng.choice(ui["site_names"]))
         lang = article["lang"]
+        if rng.random() < MINIMAL_PAGE_SHARE:
+            return self.minimal_page(page, article, doc_id)
         if rng.random() < LONG_FORM_SHARE and len(self.by_lang[lang]) > 1:
             other = rng.choice([a for a in self.by_lang[lang] if a["id"] != article["id"]])
             article = {**article, "body": article["body"] + other["body"]}
@@ -454,6 +457,22 @@ class Composer:
         if rng.random() < 0.3:
             page.ui_lines("company_about", 1, "footer")
         page.ui_lines("footer", rng.randint(2, 18))
+        return self.finish(doc_id, article, "page", page)
+
+    def minimal_page(self, page: Page, article: dict, doc_id: str) -> dict:
+        """A bare page (a mobile or text-only view): the short menu stands right above the headline."""
+        rng = page.rng
+        if rng.random() < 0.3:
+            page.add(page.site, "debris", "brand")
+        page.ui_lines("nav", rng.randint(1, 4))
+        page.add(article["headline"], "body", "headline")
+        for field in ("standfirst", "byline", "date"):
+            if article.get(field) and rng.random() < 0.5:
+                page.add(article[field], "body", field)
+        self.body(page, article, extracted=False, paywalled=False)
+        for category, chance in (("ads", 0.3), ("share", 0.3), ("appeal_buttons", 0.2), ("footer", 0.4)):
+            if rng.random() < chance:
+                page.ui_lines(category, rng.randint(1, 2))
         return self.finish(doc_id, article, "page", page)
 
     def extracted_doc(self, article: dict, k: int) -> dict:
