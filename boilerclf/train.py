@@ -34,6 +34,7 @@ DEFAULTS = {
     "batch_size": 1024,
     "learning_rate": 3e-3,
     "mlp_epochs": 30,
+    "average_from": 0.5,  # share of the MLP epochs after which the weights are averaged
     "l2": 1e-4,
     "input_dropout": 0.1,
     "stage_folds": 2,
@@ -120,7 +121,7 @@ class Trainer:
                 layers = fit_residual_mlp(
                     z[rows], offset[rows], y[rows], weights[rows], hidden=p["hidden"][stage - 2],
                     epochs=p["mlp_epochs"], batch_size=p["batch_size"], learning_rate=p["learning_rate"],
-                    l2=p["l2"], input_dropout=p["input_dropout"], seed=self.seed,
+                    l2=p["l2"], input_dropout=p["input_dropout"], average_from=p["average_from"], seed=self.seed,
                 )
                 return ContextStage(mean, scale, layers)
 
@@ -150,14 +151,16 @@ class Trainer:
 
 def fit_residual_mlp(
     x: np.ndarray, offset: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, *, hidden: int, epochs: int,
-    batch_size: int, learning_rate: float, l2: float, input_dropout: float, seed: int,
+    batch_size: int, learning_rate: float, l2: float, input_dropout: float, average_from: float, seed: int,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """A context stage: a one-hidden-layer network whose output is added to the previous stage's log-probabilities.
 
     It learns a correction, so with no evidence from the context the answer is the previous stage's; weight
     decay and input dropout keep corrections small and spread over many cues, which holds up better
     on real pages than a network free to re-decide everything from the synthetic pages' context.
-    Plain numpy with Adam, deterministic for a seed.
+    Plain numpy with Adam, deterministic for a seed. The weights returned are the average over
+    the steps of the last epochs (from `average_from` of the way on): a single end point depends on
+    the last batches' noise, and that noise decides whole pages when the context is unfamiliar.
     """
     rng = np.random.default_rng(seed)
     n, d = x.shape
@@ -170,7 +173,9 @@ def fit_residual_mlp(
     velocities = [np.zeros_like(p) for p in params]
     onehot = np.eye(k)[y]
     step = 0
-    for _ in range(epochs):
+    averaged = [np.zeros_like(p) for p in params]
+    n_averaged = 0
+    for epoch in range(epochs):
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
@@ -187,7 +192,11 @@ def fit_residual_mlp(
                 velocities[i] = 0.999 * velocities[i] + 0.001 * grad * grad
                 corrected = moments[i] / (1 - 0.9**step)
                 params[i] -= learning_rate * corrected / (np.sqrt(velocities[i] / (1 - 0.999**step)) + 1e-8)
-    w1, b1, w2, b2 = params
+            if epoch >= int(average_from * epochs):
+                n_averaged += 1
+                for avg, param in zip(averaged, params):
+                    avg += (param - avg) / n_averaged
+    w1, b1, w2, b2 = averaged if n_averaged else params
     return [(w1.astype(np.float32), b1.astype(np.float32)), (w2.astype(np.float32), b2.astype(np.float32))]
 
 
