@@ -58,8 +58,11 @@ def write_card(path: Path, config: dict, metrics: dict, seconds: float) -> None:
         "",
         f"- Format {config['format_version']}; labels {', '.join(config['labels'])}; "
         f"stage one: hashed character {config['featurizer']['char_orders']}-grams and word 1-2-grams "
-        f"in 2^{config['featurizer']['bits']} buckets + {len(SHAPE_NAMES)} shape features, linear; stage two: a "
-        f"residual one-hidden-layer network over context features.",
+        f"in 2^{config['featurizer']['bits']} buckets + {len(SHAPE_NAMES)} shape features, linear; then "
+        f"{len(config['context_stages'])} context stages, each a residual one-hidden-layer network "
+        f"({' and '.join(str(h) for h in config['params']['hidden'])} hidden units) over context features of the "
+        f"previous stage's probabilities, its weights averaged over the last "
+        f"{1 - config['params']['average_from']:.0%} of its training steps.",
         "- `favor` thresholds on P(body), set on the validation split: "
         + ", ".join(f"{k} {v:.2f}" for k, v in config["thresholds"].items()) + ".",
         f"- Trained on `data/train.jsonl.gz` ({config['training']['train']['documents']} documents, "
