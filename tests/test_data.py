@@ -92,3 +92,30 @@ def test_composition_is_reproducible(tmp_path: Path) -> None:
     compose.write(compose.compose(), tmp_path)
     for split in SPLITS:
         assert (tmp_path / f"{split}.jsonl.gz").read_bytes() == (ROOT / "data" / f"{split}.jsonl.gz").read_bytes(), split
+
+
+def test_a_comment_under_a_bare_name_shows_its_time_or_a_control() -> None:
+    """A bare name over paragraphs is also a panel interview's layout (body), so a comment in that
+    layout always carries a line only comments have: its time, or a control such as "Reply"."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "training"))
+    import compose
+
+    thread = {
+        "id": "xx-ct-0001", "lang": "xx",
+        "comments": [
+            {"author": f"reader{i}", "when": None, "paragraphs": [f"Opinion number {i}.", "More of it."], "votes": None}
+            for i in range(6)
+        ],
+    }
+    ui = {"comment_meta": ["Reply", "12 Likes"], "site_names": ["Site"]}
+    composer = compose.Composer("train", [], [], [thread], {"xx": ui}, {}, seed=1)
+    for seed in range(20):
+        page = compose.Page(random.Random(seed), ui, "Site")
+        composer.thread_uses.clear()
+        assert composer.thread(page, "xx")
+        texts = [p["text"] for p in page.paragraphs]
+        for i, text in enumerate(texts):
+            if text.startswith("reader"):
+                assert texts[i + 1] in ("Reply", "12 Likes"), texts[i : i + 3]
