@@ -63,6 +63,20 @@ def read_jsonl(pattern: str) -> list[dict]:
     return items
 
 
+def least_used(rng: random.Random, pool: list[dict], uses: Counter[str], cap: int) -> dict | None:
+    """A part of `pool` among the least used so far, counted as used; None once all reach `cap`.
+
+    Spreading uses keeps every written part in play and none in more than `cap` documents.
+    """
+    pool = [part for part in pool if uses[part["id"]] < cap]
+    if not pool:
+        return None
+    least = min(uses[part["id"]] for part in pool)
+    choice = rng.choice([part for part in pool if uses[part["id"]] <= least + 1])
+    uses[choice["id"]] += 1
+    return choice
+
+
 class Page:
     """A document being built: paragraphs with labels, and the skeleton of block kinds."""
 
@@ -132,16 +146,9 @@ class Composer:
     def appeal(self, rng: random.Random, lang: str, *, short: bool | None = None, kinds: tuple[str, ...] = ()) -> dict | None:
         pool = [
             a for a in self.appeals[lang]
-            if self.appeal_uses[a["id"]] < MAX_APPEAL_USES
-            and (not kinds or a["kind"] in kinds)
-            and (short is None or (len(a["paragraphs"]) == 1) == short)
+            if (not kinds or a["kind"] in kinds) and (short is None or (len(a["paragraphs"]) == 1) == short)
         ]
-        if not pool:
-            return None
-        least = min(self.appeal_uses[a["id"]] for a in pool)
-        choice = rng.choice([a for a in pool if self.appeal_uses[a["id"]] <= least + 1])
-        self.appeal_uses[choice["id"]] += 1
-        return choice
+        return least_used(rng, pool, self.appeal_uses, MAX_APPEAL_USES)
 
     def add_appeal(self, page: Page, appeal: dict | None, block: str) -> None:
         if appeal is not None:
@@ -180,13 +187,10 @@ class Composer:
 
     def thread(self, page: Page, lang: str) -> bool:
         """A written comment thread in one of the site's comment layouts; False if none is left."""
-        pool = [t for t in self.threads[lang] if self.thread_uses[t["id"]] < MAX_THREAD_USES]
-        if not pool:
-            return False
         rng = page.rng
-        least = min(self.thread_uses[t["id"]] for t in pool)
-        thread = rng.choice([t for t in pool if self.thread_uses[t["id"]] <= least + 1])
-        self.thread_uses[thread["id"]] += 1
+        thread = least_used(rng, self.threads[lang], self.thread_uses, MAX_THREAD_USES)
+        if thread is None:
+            return False
         page.thread_ids.append(thread["id"])
         header = page.one("comment_headers") if page.ui.get("comment_headers") and rng.random() < 0.6 else "{name}"
         show_when, show_votes = rng.random() < 0.6, rng.random() < 0.7
