@@ -119,3 +119,23 @@ def test_a_comment_under_a_bare_name_shows_its_time_or_a_control() -> None:
         for i, text in enumerate(texts):
             if text.startswith("reader"):
                 assert texts[i + 1] in ("Reply", "12 Likes"), texts[i : i + 3]
+
+
+def test_teaser_clipping_cuts_only_long_text_and_marks_the_cut() -> None:
+    """Card templates cut long headlines at a fixed width and mark the cut; short ones stay whole.
+    Wide scripts (CJK) are cut at half the character count, as they take twice the width."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "training"))
+    import compose
+
+    marks = ("..", "...", "…", " ...", " …", "[…]")
+    for seed in range(30):
+        clip = compose.clip_text(random.Random(seed), "en")
+        assert clip("Short") == "Short"
+        long_text = "A headline that runs on far past any card's width, as long stories do " * 2
+        cut = clip(long_text)
+        assert cut.endswith(marks) and len(cut) < len(long_text)
+        assert long_text.startswith(cut.rstrip(".…[] ").rstrip())
+        wide = compose.clip_text(random.Random(seed), "ja")("長い見出しが続きます" * 10)
+        assert len(wide) <= 35 + 4

@@ -20,7 +20,7 @@ import json
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ROOT / "data" / "parts"
@@ -47,6 +47,9 @@ MINIMAL_PAGE_SHARE = 0.08  # bare pages: a few menu items, the article, a line o
 MAX_APPEAL_USES = 12  # keeps every appeal text under 1% of the documents
 MAX_THREAD_USES = 12  # the same for every comment thread
 THREAD_SHARE = 0.35  # comment sections that show a written thread (the rest: single comments)
+CLIPPED_BOX_SHARE = 0.2  # related boxes that cut headlines and ledes to a fixed length ("…", "..")
+VIDEO_BOX_SHARE = 0.1  # related boxes of videos: each card shows its running time ("01:52")
+WIDE_SCRIPTS = ("zh", "ja", "ko")  # a character of these scripts takes about two Latin ones' width
 
 
 def split_of(part_id: str) -> str:
@@ -75,6 +78,13 @@ def least_used(rng: random.Random, pool: list[dict], uses: Counter[str], cap: in
     choice = rng.choice([part for part in pool if uses[part["id"]] <= least + 1])
     uses[choice["id"]] += 1
     return choice
+
+
+def clip_text(rng: random.Random, lang: str) -> Callable[[str], str]:
+    """One box's cut: card templates end long headlines and ledes at a fixed width with a mark."""
+    width = rng.randint(18, 70) // (2 if lang in WIDE_SCRIPTS else 1)
+    mark = rng.choice(["..", "...", "…", " ...", " …", "[…]"])
+    return lambda text: text if len(text) <= width else text[:width].rstrip() + mark
 
 
 class Page:
@@ -170,16 +180,23 @@ class Composer:
             layout += [field for field, chance in (("byline", 0.4), ("date", 0.4), ("lede", 0.7)) if rng.random() < chance]
             if rng.random() < 0.3:
                 rng.shuffle(layout)
+        if rng.random() < VIDEO_BOX_SHARE:
+            layout.insert(rng.randint(0, len(layout)), "duration")
+        clip = clip_text(rng, article["lang"]) if rng.random() < CLIPPED_BOX_SHARE else None
         others = [a for a in self.by_lang[article["lang"]] if a["id"] != article["id"]]
         river = teasers and rng.random() < 0.3  # a long river of teasers after the article
         for other in rng.sample(others, min(rng.randint(6, 16) if river else rng.randint(2, 8), len(others))):
             if rng.random() < 0.15:
                 page.add(f"{rng.randint(1, 10)}", "debris", "related")
             for field in layout:
-                if field == "lede":
+                if field == "duration":
+                    text = f"{rng.randint(0, 12):02d}:{rng.randint(0, 59):02d}"
+                elif field == "lede":
                     text = rng.choice([other.get("teaser"), other.get("standfirst"), other["body"][0]])
                 else:
                     text = other.get(field) or (page.one("meta") if field == "date" else None)
+                if text and clip and field in ("headline", "lede"):
+                    text = clip(text)
                 if text:
                     page.add(text, "debris", "related")
         if rng.random() < 0.3:
@@ -349,6 +366,11 @@ class Composer:
                 self.add_appeal(page, self.appeal(rng, article["lang"], short=True), "mid_appeal")
             elif roll < 0.14 and len(article.get("captions") or []) > 1:
                 page.add(rng.choice(article["captions"][1:]), "debris", "caption")
+        if not paywalled:
+            # A press release's closing block (About the issuer, media contact, "###") is the same
+            # on every release of that issuer: debris, as an author bio is.
+            for text in article.get("issuer_boilerplate") or []:
+                page.add(text, "debris", "issuer")
 
     def mid_block(self, page: Page, article: dict) -> None:
         """A box inside the article: an appeal, a newsletter sign-up, related links, or an ad."""
