@@ -129,13 +129,34 @@ def test_teaser_clipping_cuts_only_long_text_and_marks_the_cut() -> None:
     sys.path.insert(0, str(ROOT / "training"))
     import compose
 
-    marks = ("..", "...", "…", " ...", " …", "[…]")
     for seed in range(30):
         clip = compose.clip_text(random.Random(seed), "en")
         assert clip("Short") == "Short"
         long_text = "A headline that runs on far past any card's width, as long stories do " * 2
         cut = clip(long_text)
-        assert cut.endswith(marks) and len(cut) < len(long_text)
+        assert cut.endswith(compose.CLIP_MARKS) and len(cut) < len(long_text)
         assert long_text.startswith(cut.rstrip(".…[] ").rstrip())
         wide = compose.clip_text(random.Random(seed), "ja")("長い見出しが続きます" * 10)
         assert len(wide) <= 35 + 4
+
+
+def test_a_press_release_ends_with_its_issuer_block_as_debris() -> None:
+    """The issuer's closing block ("About ...", media contact) repeats on every release: it follows
+    the body as debris, and the release's own lines stay body."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "training"))
+    import compose
+
+    article = {
+        "id": "xx-pr-0001", "lang": "xx", "site_kind": "press_release",
+        "body": ["OSLO — Norvik opens a plant.", "[1] Hale M., A study, 2021"],
+        "issuer_boilerplate": ["About Norvik", "Norvik makes sensors.", "Media contact: press@norvik.example"],
+    }
+    composer = compose.Composer("train", [article], [], [], {"xx": {"site_names": ["Site"]}}, {}, seed=1)
+    page = compose.Page(random.Random(0), {"site_names": ["Site"]}, "Site")
+    composer.body(page, article, extracted=True, paywalled=False)
+    labels = {p["text"]: p["label"] for p in page.paragraphs}
+    assert [labels[t] for t in article["body"]] == ["body", "body"]
+    assert [labels[t] for t in article["issuer_boilerplate"]] == ["debris"] * 3
+    assert [p["text"] for p in page.paragraphs][-3:] == article["issuer_boilerplate"]

@@ -50,6 +50,7 @@ THREAD_SHARE = 0.35  # comment sections that show a written thread (the rest: si
 CLIPPED_BOX_SHARE = 0.2  # related boxes that cut headlines and ledes to a fixed length ("…", "..")
 VIDEO_BOX_SHARE = 0.1  # related boxes of videos: each card shows its running time ("01:52")
 WIDE_SCRIPTS = ("zh", "ja", "ko")  # a character of these scripts takes about two Latin ones' width
+CLIP_MARKS = ("..", "...", "…", " ...", " …", "[…]")  # how card templates mark a cut
 
 
 def split_of(part_id: str) -> str:
@@ -83,7 +84,7 @@ def least_used(rng: random.Random, pool: list[dict], uses: Counter[str], cap: in
 def clip_text(rng: random.Random, lang: str) -> Callable[[str], str]:
     """One box's cut: card templates end long headlines and ledes at a fixed width with a mark."""
     width = rng.randint(18, 70) // (2 if lang in WIDE_SCRIPTS else 1)
-    mark = rng.choice(["..", "...", "…", " ...", " …", "[…]"])
+    mark = rng.choice(CLIP_MARKS)
     return lambda text: text if len(text) <= width else text[:width].rstrip() + mark
 
 
