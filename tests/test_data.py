@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import sys
+from types import ModuleType
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +25,15 @@ def docs() -> dict[str, list[dict]]:
         with gzip.open(ROOT / "data" / f"{split}.jsonl.gz", "rt", encoding="utf-8") as handle:
             out[split] = [json.loads(line) for line in handle]
     return out
+
+
+@pytest.fixture(scope="module")
+def compose() -> ModuleType:
+    """training/compose.py, the script that writes `data/` from its parts."""
+    sys.path.insert(0, str(ROOT / "training"))
+    import compose
+
+    return compose
 
 
 def test_loads_with_datasets() -> None:
@@ -85,23 +96,15 @@ def test_no_skeleton_appeal_or_thread_in_more_than_one_percent(docs: dict[str, l
     assert max(Counter(t for d in everything for t in set(d["thread_ids"])).values()) <= limit
 
 
-def test_composition_is_reproducible(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "training"))
-    import compose
-
+def test_composition_is_reproducible(compose: ModuleType, tmp_path: Path) -> None:
     compose.write(compose.compose(), tmp_path)
     for split in SPLITS:
         assert (tmp_path / f"{split}.jsonl.gz").read_bytes() == (ROOT / "data" / f"{split}.jsonl.gz").read_bytes(), split
 
 
-def test_a_comment_under_a_bare_name_shows_its_time_or_a_control() -> None:
+def test_a_comment_under_a_bare_name_shows_its_time_or_a_control(compose: ModuleType) -> None:
     """A bare name over paragraphs is also a panel interview's layout (body), so a comment in that
     layout always carries a line only comments have: its time, or a control such as "Reply"."""
-    import random
-
-    sys.path.insert(0, str(ROOT / "training"))
-    import compose
-
     thread = {
         "id": "xx-ct-0001", "lang": "xx",
         "comments": [
@@ -121,14 +124,9 @@ def test_a_comment_under_a_bare_name_shows_its_time_or_a_control() -> None:
                 assert texts[i + 1] in ("Reply", "12 Likes"), texts[i : i + 3]
 
 
-def test_teaser_clipping_cuts_only_long_text_and_marks_the_cut() -> None:
+def test_teaser_clipping_cuts_only_long_text_and_marks_the_cut(compose: ModuleType) -> None:
     """Card templates cut long headlines at a fixed width and mark the cut; short ones stay whole.
     Wide scripts (CJK) are cut at half the character count, as they take twice the width."""
-    import random
-
-    sys.path.insert(0, str(ROOT / "training"))
-    import compose
-
     for seed in range(30):
         clip = compose.clip_text(random.Random(seed), "en")
         assert clip("Short") == "Short"
@@ -137,17 +135,12 @@ def test_teaser_clipping_cuts_only_long_text_and_marks_the_cut() -> None:
         assert cut.endswith(compose.CLIP_MARKS) and len(cut) < len(long_text)
         assert long_text.startswith(cut.rstrip(".…[] ").rstrip())
         wide = compose.clip_text(random.Random(seed), "ja")("長い見出しが続きます" * 10)
-        assert len(wide) <= 35 + 4
+        assert len(wide) <= 70 // 2 + max(map(len, compose.CLIP_MARKS))
 
 
-def test_a_press_release_ends_with_its_issuer_block_as_debris() -> None:
+def test_a_press_release_ends_with_its_issuer_block_as_debris(compose: ModuleType) -> None:
     """The issuer's closing block ("About ...", media contact) repeats on every release: it follows
     the body as debris, and the release's own lines stay body."""
-    import random
-
-    sys.path.insert(0, str(ROOT / "training"))
-    import compose
-
     article = {
         "id": "xx-pr-0001", "lang": "xx", "site_kind": "press_release",
         "body": ["OSLO — Norvik opens a plant.", "[1] Hale M., A study, 2021"],
