@@ -123,7 +123,7 @@ _FLAG_TABLE = np.zeros(0x10000, dtype=np.int64)
 _FLAG_TABLE[ord("|")] = _PIPE
 _FLAG_TABLE[ord("@")] = _AT
 _FLAG_TABLE[[ord(x) for x in "$€£¥₽₹₩₴₺"]] = _CURRENCY
-_FLAG_TABLE[[0xA9, 0xAE]] = _COPYRIGHT
+_FLAG_TABLE[0xA9] = _COPYRIGHT  # © only: ® and ™ mark product names in body text as often as in footers
 # Characters a paragraph may start with as a list marker, or end with as a sentence's end.
 _IS_BULLET = np.zeros(0x10000, dtype=bool)
 _IS_BULLET[[ord(x) for x in _BULLETS]] = True

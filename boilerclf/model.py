@@ -27,7 +27,7 @@ from .segment import Paragraph, SplitMode, join_kept, segment
 
 LABELS = ("body", "appeal", "debris")
 FORMAT = "boilerclf-model"
-FORMAT_VERSION = 3  # 2: stage two reads the article span and shared words; 3: stacked context stages
+FORMAT_VERSION = 4  # 2: stage two reads the article span and shared words; 3: stacked context stages; 4: ® is no copyright flag
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
 Favor = Literal["precision", "balanced", "recall"]

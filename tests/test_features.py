@@ -51,3 +51,9 @@ def test_shape_features_read_what_they_say(featurizer: Featurizer) -> None:
     assert col["has_copyright"].tolist() == [0, 0, 1, 0, 0]
     assert col["one_word"].tolist() == [0, 0, 0, 1, 0]
     assert col["has_pipe"].tolist() == [0, 0, 0, 0, 1]
+
+
+def test_a_trademark_sign_is_no_copyright_line(featurizer: Featurizer) -> None:
+    """® and ™ name products in body text; only © marks a copyright notice."""
+    _, shape, _ = featurizer.transform(["DICOM® is the standard for medical images.", "Velo™ bikes", "© 2025 Site"])
+    assert shape[:, SHAPE_NAMES.index("has_copyright")].tolist() == [0, 0, 1]
