@@ -525,6 +525,7 @@ class Composer:
                 (0.1, lambda: page.ui_lines("author_bio", 1)),
                 (0.1, lambda: page.ui_lines("disclaimer", 1)),
                 (0.1, lambda: page.ui_lines("byline_misc", 1)),
+                (0.05, lambda: page.ui_lines("company_about", 1)),
                 (0.05, lambda: page.ui_lines("reader_comment", rng.randint(1, 3))),
                 (0.15, lambda: self.related_list(page, article)),
                 (0.1, lambda: page.ui_lines("meta", 1)),
