@@ -232,7 +232,7 @@ def calibrate(classifier: Classifier, docs: Sequence[Document]) -> dict[str, flo
             kept = body_p >= t
             tp, fp, fn = np.sum(kept & is_body), np.sum(kept & ~is_body), np.sum(~kept & is_body)
             scores.append((1 + beta**2) * tp / max((1 + beta**2) * tp + beta**2 * fn + fp, 1))
-        best[favor] = float(grid[int(np.argmax(np.array(scores) >= max(scores) - F_TOLERANCE))])
+        best[favor] = round(float(grid[int(np.argmax(np.array(scores) >= max(scores) - F_TOLERANCE))]), 2)
     best["precision"] = max(best["precision"], best["balanced"])
     best["recall"] = min(best["recall"], best["balanced"])
     return best

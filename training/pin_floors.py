@@ -4,7 +4,7 @@
 
 Floors are rounded down to two decimals (leakage ceilings rounded up) and only ever raised: a
 floor that would go down is kept, unless the scored file itself changed (its hash is pinned
-too), and then the change is printed.
+too), and then the change is printed. The ceilings in `FIXED` stay at the project's targets.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ GATES = {
     "dev-page": ("../shared/data/dev/scrapinghub.jsonl", ("body_f1", "retention")),
     "dev-extracted": ("../shared/data/dev/scrapinghub-extracted.jsonl", ("leakage", "retention")),
 }
+# Ceilings held at the issue's target instead of the last measurement: the extractor output's
+# leakage rests on some 20,000 characters, and ten trainings of one model spread over 0.09 of it,
+# so a ceiling pinned from one draw fails the next model on noise.
+FIXED = {("dev-extracted", "leakage"): 0.6}
 
 
 def main() -> None:
@@ -48,6 +52,9 @@ def main() -> None:
         measured = {"body_f1": o["body"]["f1"], "retention": o["retention"], "leakage": o["leakage"], "macro_f1": o.get("macro_f1")}
         floors = {}
         for metric in metrics:
+            if (name, metric) in FIXED:
+                floors[metric] = FIXED[name, metric]
+                continue
             value = math.ceil(measured[metric] * 100) / 100 if metric == "leakage" else math.floor(measured[metric] * 100) / 100
             previous = old.get(name, {}).get("floors", {}).get(metric)
             same_data = old.get(name, {}).get("sha256") == digest
