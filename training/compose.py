@@ -37,7 +37,7 @@ UI_LABEL = {
     "teaser": "debris", "sidebar": "debris", "caption": "debris", "byline_misc": "debris",
     "comment_meta": "debris",
 }
-LONG_FORM_SHARE = 0.25  # pages whose article runs on with a second article's body
+LONG_FORM_SHARE = 0.4  # pages and extractor outputs whose article runs on with a second article's body
 PAGE_DOCS_PER_ARTICLE = 2  # two differently built pages per article ...
 EXTRACTED_DOCS_PER_ARTICLE = 2  # ... and two extractor outputs
 EXTRACTED_RESIDUE_SHARE = 0.5  # extractor outputs with any residue ...
@@ -508,6 +508,9 @@ class Composer:
         ui = self.ui[article["lang"]]
         page = Page(rng, ui, rng.choice(ui["site_names"]))
         lang = article["lang"]
+        if rng.random() < LONG_FORM_SHARE and len(self.by_lang[lang]) > 1:
+            other = rng.choice([a for a in self.by_lang[lang] if a["id"] != article["id"]])
+            article = {**article, "body": article["body"] + other["body"]}
         # Most extractor outputs are clean already; where residue is left, it is a few lines.
         residue = rng.random() < EXTRACTED_RESIDUE_SHARE
         self.article_top(page, article, extracted=True)
