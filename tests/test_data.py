@@ -6,9 +6,9 @@ import gzip
 import json
 import random
 import sys
-from types import ModuleType
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 

@@ -257,6 +257,14 @@ class Composer:
         host = "".join(ch for ch in page.site.lower() if ch.isalnum()) or "news"
         return f"https://www.{host}.com/{page.rng.randint(2015, 2026)}/{slug}-{page.rng.randint(10000, 99999)}"
 
+    def long_read(self, rng: random.Random, article: dict) -> dict:
+        """The article, or in LONG_FORM_SHARE of documents the article with a second one's body run on after it."""
+        lang = article["lang"]
+        if rng.random() < LONG_FORM_SHARE and len(self.by_lang[lang]) > 1:
+            other = rng.choice([a for a in self.by_lang[lang] if a["id"] != article["id"]])
+            return {**article, "body": article["body"] + other["body"]}
+        return article
+
     def widget(self, page: Page) -> None:
         pool = page.ui.get("widget") or []
         if not pool:
@@ -406,9 +414,7 @@ class Composer:
         lang = article["lang"]
         if rng.random() < MINIMAL_PAGE_SHARE:
             return self.minimal_page(page, article, doc_id)
-        if rng.random() < LONG_FORM_SHARE and len(self.by_lang[lang]) > 1:
-            other = rng.choice([a for a in self.by_lang[lang] if a["id"] != article["id"]])
-            article = {**article, "body": article["body"] + other["body"]}
+        article = self.long_read(rng, article)
         self.header(page, article)
         self.article_top(page, article, extracted=False)
         paywalled = rng.random() < 0.08
@@ -508,9 +514,7 @@ class Composer:
         ui = self.ui[article["lang"]]
         page = Page(rng, ui, rng.choice(ui["site_names"]))
         lang = article["lang"]
-        if rng.random() < LONG_FORM_SHARE and len(self.by_lang[lang]) > 1:
-            other = rng.choice([a for a in self.by_lang[lang] if a["id"] != article["id"]])
-            article = {**article, "body": article["body"] + other["body"]}
+        article = self.long_read(rng, article)
         # Most extractor outputs are clean already; where residue is left, it is a few lines.
         residue = rng.random() < EXTRACTED_RESIDUE_SHARE
         self.article_top(page, article, extracted=True)
