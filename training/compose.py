@@ -35,7 +35,7 @@ UI_LABEL = {
     # prose-like furniture (data/parts/ui_extra/)
     "author_bio": "debris", "company_about": "debris", "disclaimer": "debris", "reader_comment": "debris",
     "teaser": "debris", "sidebar": "debris", "caption": "debris", "byline_misc": "debris",
-    "comment_meta": "debris",
+    "comment_meta": "debris", "notices": "debris", "comment_form": "debris",
 }
 LONG_FORM_SHARE = 0.4  # pages and extractor outputs whose article runs on with a second article's body
 PAGE_DOCS_PER_ARTICLE = 2  # two differently built pages per article ...
@@ -51,6 +51,11 @@ CLIPPED_BOX_SHARE = 0.2  # related boxes that cut headlines and ledes to a fixed
 VIDEO_BOX_SHARE = 0.1  # related boxes of videos: each card shows its running time ("01:52")
 WIDE_SCRIPTS = ("zh", "ja", "ko")  # a character of these scripts takes about two Latin ones' width
 CLIP_MARKS = ("..", "...", "…", " ...", " …", "[…]")  # how card templates mark a cut
+# Extractors write list items "- ", and much of the residue they leave is a list: related links,
+# menus, share and follow buttons. So a "- " says nothing about the label; context must.
+EXTRACTED_LIST_MARKER_SHARE = 0.7  # extractor outputs whose residue lists keep their "- "
+LIST_MARKERS = ("- ", "* ", "• ")  # how the written articles mark their list items
+LISTED_CATEGORIES = {"nav", "account", "footer", "sidebar", "share", "follow"}  # UI printed as lists
 
 
 def split_of(part_id: str) -> str:
@@ -91,8 +96,9 @@ def clip_text(rng: random.Random, lang: str) -> Callable[[str], str]:
 class Page:
     """A document being built: paragraphs with labels, and the skeleton of block kinds."""
 
-    def __init__(self, rng: random.Random, ui: dict, site: str):
-        self.rng, self.ui, self.site = rng, ui, site
+    def __init__(self, rng: random.Random, ui: dict, site: str, marker: str = ""):
+        # marker: how this document writes the items of its menus and link lists ("- ", or none)
+        self.rng, self.ui, self.site, self.marker = rng, ui, site, marker
         self.paragraphs: list[dict] = []
         self.blocks: list[list] = []  # [block kind, paragraphs], in page order
         self.appeal_ids: list[str] = []
@@ -125,8 +131,9 @@ class Page:
             picked = pool[start : start + k]
         else:
             picked = self.rng.sample(pool, k)
+        marker = self.marker if category in LISTED_CATEGORIES else ""
         for text in picked:
-            self.add(text, UI_LABEL[category], block or category)
+            self.add(marker + text, UI_LABEL[category], block or category)
 
     def one(self, category: str) -> str:
         return self.fill(self.rng.choice(self.ui.get(category) or [""]))
@@ -198,6 +205,8 @@ class Composer:
                     text = other.get(field) or (page.one("meta") if field == "date" else None)
                 if text and clip and field in ("headline", "lede"):
                     text = clip(text)
+                if text and layout == ["headline"]:
+                    text = page.marker + text  # a plain list of links
                 if text:
                     page.add(text, "debris", "related")
         if rng.random() < 0.3:
@@ -294,6 +303,8 @@ class Composer:
             page.ui_lines("appeal_buttons", rng.randint(1, 2), "top_buttons")
         if rng.random() < 0.15:
             page.ui_lines("app", 1)
+        if rng.random() < 0.15:
+            page.ui_lines("notices", rng.randint(1, 2))
         if rng.random() < 0.3:
             crumbs = [page.one("nav") for _ in range(rng.randint(2, 4))]
             sep = rng.choice(page.ui.get("breadcrumb_sep") or [" / "])
@@ -350,8 +361,8 @@ class Composer:
         rate = 0.15 if extracted else 0.6  # real pages: about one interruption per ten paragraphs
         kind = article.get("site_kind")
         for i, text in enumerate(items):
-            if extracted and text.lstrip().startswith(("•", "*")):
-                text = "- " + text.lstrip("•* ")
+            if extracted and text.startswith(LIST_MARKERS):
+                text = "- " + text[2:]
             if extracted and " | " in text and not text.startswith("|"):
                 text = "| " + text + " |"
             page.add(text, "body", "body")
@@ -439,18 +450,19 @@ class Composer:
 
         def comments() -> None:
             page.ui_lines("comments", rng.randint(1, 3))
-            if rng.random() < THREAD_SHARE and self.thread(page, lang):
-                return
-            # A thread: each comment under its author's line ("jbaxt says:") and a timestamp.
-            headers = "commenters" in ui and rng.random() < 0.7
-            for _ in range(rng.randint(0, 8)):
-                if headers:
-                    page.add(page.one("comment_headers").replace("{name}", page.one("commenters")), "debris", "comments")
-                    if rng.random() < 0.5:
-                        page.ui_lines("comment_meta", 1, "comments")
-                page.ui_lines("reader_comment", 1, "comments")
-                if rng.random() < 0.4:
-                    page.ui_lines("comment_meta" if headers else "comments", 1, "comments")
+            if not (rng.random() < THREAD_SHARE and self.thread(page, lang)):
+                # Single comments, each under its author's line ("jbaxt says:") and a timestamp.
+                headers = "commenters" in ui and rng.random() < 0.7
+                for _ in range(rng.randint(0, 8)):
+                    if headers:
+                        page.add(page.one("comment_headers").replace("{name}", page.one("commenters")), "debris", "comments")
+                        if rng.random() < 0.5:
+                            page.ui_lines("comment_meta", 1, "comments")
+                    page.ui_lines("reader_comment", 1, "comments")
+                    if rng.random() < 0.4:
+                        page.ui_lines("comment_meta" if headers else "comments", 1, "comments")
+            if rng.random() < 0.35:
+                page.ui_lines("comment_form", rng.randint(1, 5), "comments", ordered=True)
 
         def tags() -> None:
             prefix = page.one("tags_prefix") if "tags_prefix" in ui else ""
@@ -474,6 +486,7 @@ class Composer:
             (0.2, lambda: page.ui_lines("app", rng.randint(1, 2))),
             (0.1, lambda: self.related_list(page, article)),
             (0.05, lambda: page.add(self.url(page, article), "debris", "url")),
+            (0.1, lambda: page.ui_lines("notices", rng.randint(1, 2))),
         ]
         chosen = [action for chance, action in blocks if rng.random() < chance]
         head = chosen[:3]
@@ -512,7 +525,9 @@ class Composer:
         doc_id = f"{article['id']}-extracted{k}"
         rng = random.Random(f"{self.seed}:{doc_id}")
         ui = self.ui[article["lang"]]
-        page = Page(rng, ui, rng.choice(ui["site_names"]))
+        # Drawn from its own generator, so that no other draw of the document moves.
+        listed = random.Random(f"{self.seed}:{doc_id}:marker").random() < EXTRACTED_LIST_MARKER_SHARE
+        page = Page(rng, ui, rng.choice(ui["site_names"]), marker="- " if listed else "")
         lang = article["lang"]
         article = self.long_read(rng, article)
         # Most extractor outputs are clean already; where residue is left, it is a few lines.
