@@ -158,7 +158,7 @@ def test_a_press_release_ends_with_its_issuer_block_as_debris(compose: ModuleTyp
 def test_extractor_outputs_mark_list_items_alike_whatever_their_label(compose: ModuleType) -> None:
     """An extractor writes every list item "- ": the article's own lists (body) and, where the
     residue is a list, its menus and buttons (debris). The mark must not tell the labels apart."""
-    ui = {"nav": ["Home", "World"], "sidebar": ["Most read"], "site_names": ["Site"]}
+    ui = {"nav": ["Home", "World"], "site_names": ["Site"]}
     article = {"id": "xx-news-0001", "lang": "xx", "site_kind": "news", "body": ["Intro.", "• one item", "* another item"]}
     composer = compose.Composer("train", [article], [], [], {"xx": ui}, {}, seed=1)
     page = compose.Page(random.Random(0), ui, "Site", marker="- ")
